@@ -1,0 +1,60 @@
+/**
+ * The nginx hand-off: the app has authenticated, authorized and planned the response; nginx
+ * reads the bytes. Only headers nginx keeps across X-Accel-Redirect are sent (Content-Type,
+ * Content-Disposition, Cache-Control, Accept-Ranges, …); the rest comes from the internal location.
+ */
+import type { ServerResponse } from 'node:http';
+import type { ResponsePlan } from '../http/plan';
+import type { AccelTarget } from '../storage/types';
+
+/** nginx X-Accel-* controls for handed-off responses. */
+export interface AccelOptions {
+  /** `X-Accel-Buffering`: `false` streams to slow clients without nginx buffering. @default undefined (nginx's setting) */
+  buffering?: boolean;
+  /** `X-Accel-Limit-Rate` in bytes per second, per download. @default undefined (no limit) */
+  limitRate?: number;
+  /** `X-Accel-Expires` in seconds, or `'off'`, for nginx's own cache. @default undefined */
+  expires?: number | 'off';
+}
+
+/** Validates {@link AccelOptions} once; throws TypeError on bad values. */
+export function normalizeAccelOptions(options: AccelOptions = {}): AccelOptions {
+  const { buffering, limitRate, expires } = options;
+  if (buffering !== undefined && typeof buffering !== 'boolean') throw new TypeError('accel.buffering must be a boolean');
+  if (limitRate !== undefined && (!Number.isInteger(limitRate) || limitRate < 0)) {
+    throw new TypeError('accel.limitRate must be a whole number of bytes per second');
+  }
+  if (expires !== undefined && expires !== 'off' && (!Number.isInteger(expires) || expires < 0)) {
+    throw new TypeError("accel.expires must be a whole number of seconds or 'off'");
+  }
+  return { buffering, limitRate, expires };
+}
+
+/**
+ * The response headers of a hand-off: X-Accel-Redirect to `target.uri`, the headers nginx
+ * keeps, the X-Accel-* controls, and the target's own headers for the internal location.
+ *
+ * @example
+ * accelHeaders(plan, { uri: '/internal/media/show%20one.mp3' }, { buffering: false })
+ * // { 'X-Accel-Redirect': '/internal/media/show%20one.mp3', 'Content-Type': 'audio/mpeg', … }
+ */
+export function accelHeaders(plan: ResponsePlan, target: AccelTarget, options: AccelOptions): Record<string, string> {
+  const h = plan.headers;
+  const headers: Record<string, string> = {
+    'X-Accel-Redirect': target.uri,
+    'Content-Type': h['Content-Type'] ?? 'application/octet-stream',
+    'Cache-Control': h['Cache-Control'] ?? 'private, no-cache',
+    'Accept-Ranges': 'bytes',
+  };
+  if (h['Content-Disposition']) headers['Content-Disposition'] = h['Content-Disposition'];
+  if (options.buffering !== undefined) headers['X-Accel-Buffering'] = options.buffering ? 'yes' : 'no';
+  if (options.limitRate !== undefined) headers['X-Accel-Limit-Rate'] = String(options.limitRate);
+  if (options.expires !== undefined) headers['X-Accel-Expires'] = String(options.expires);
+  return { ...headers, ...target.headers };
+}
+
+/** Sends the hand-off: status 200, headers only, an empty body. */
+export function sendAccel(res: ServerResponse, headers: Record<string, string>): void {
+  res.writeHead(200, { ...headers, 'Content-Length': '0' });
+  res.end();
+}

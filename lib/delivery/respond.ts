@@ -1,0 +1,28 @@
+/** Small response writers shared by the delivery modes: short text errors and header-only replies. */
+import type { ServerResponse } from 'node:http';
+
+/** Headers every error reply carries: never cached, never sniffed. */
+const ERROR_HEADERS = {
+  'Cache-Control': 'no-store',
+  'Content-Type': 'text/plain; charset=utf-8',
+  'X-Content-Type-Options': 'nosniff',
+} as const;
+
+/**
+ * Ends `res` with `status` and a one-line reason (for HEAD, the headers only). Reasons are
+ * short and generic: storage details go to logs, never to clients.
+ *
+ * @example
+ * sendText(res, 404, 'Not Found');
+ */
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  reason: string,
+  headers: Record<string, string> = {},
+  head = false,
+): void {
+  const body = `${reason}\n`;
+  res.writeHead(status, { ...ERROR_HEADERS, ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
+  res.end(head ? undefined : body);
+}

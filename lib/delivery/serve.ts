@@ -1,0 +1,216 @@
+/**
+ * createDelivery: serves one file for one request. It plans the response (pure, lib/http), then
+ * executes the plan with the storage's delivery mode: stream, nginx hand-off, or redirect.
+ * Expected failures become short 4xx/5xx replies; the returned result says what happened.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isStorageError, StorageError } from '../errors';
+import type { DispositionType } from '../http/disposition';
+import { planResponse, type ResponsePlan } from '../http/plan';
+import type { ByteRange, DeliveryMode, ObjectMeta, Storage } from '../storage/types';
+import { accelHeaders, normalizeAccelOptions, sendAccel, type AccelOptions } from './accel';
+import { sendRedirect } from './redirect';
+import { sendText } from './respond';
+import { streamBody } from './stream';
+
+/** One file to serve: where it lives and how to present it. */
+export interface FileTarget {
+  storage: Storage;
+  key: string;
+  /** Name for Content-Disposition; defaults to the key's last segment. */
+  filename?: string;
+  /** Explicit Content-Type; otherwise from the extension, then the storage. */
+  contentType?: string;
+  /** @default 'attachment' */
+  disposition?: DispositionType;
+}
+
+/** Options for {@link createDelivery}. */
+export interface DeliveryOptions {
+  /** Cache-Control for files. @default 'private, no-cache' */
+  cacheControl?: string;
+  /** Ranges one request may name (they must coalesce into one), else the full 200 is sent. @default 1 */
+  maxRanges?: number;
+  /** X-Accel-* controls for nginx hand-offs. */
+  accel?: AccelOptions;
+  /** Lifetime in seconds of presigned URLs for redirect delivery. @default 300 */
+  redirectExpiresIn?: number;
+}
+
+/** What happened to one request. */
+export type DeliveryOutcome =
+  | 'completed'
+  | 'aborted'
+  | 'failed'
+  | 'not-modified'
+  | 'not-found'
+  | 'precondition-failed'
+  | 'range-not-satisfiable'
+  | 'method-not-allowed';
+
+/** The result of {@link Delivery.serve}, for logs and download events. */
+export interface DeliveryResult {
+  outcome: DeliveryOutcome;
+  status: number;
+  /** How the bytes went out; `null` when no body was due (HEAD, 304, errors). */
+  delivery: DeliveryMode | null;
+  /** Body bytes sent by Node; `null` for nginx hand-offs and redirects (nginx or S3 send them). */
+  bytesSent: number | null;
+  /** The file's size, when it was found. */
+  size: number | null;
+  /** The byte range served (206), else `null`. */
+  range: ByteRange | null;
+  /** The failure behind `failed` (for logs; never sent to the client). */
+  error?: Error;
+}
+
+/** A configured file server. */
+export interface Delivery {
+  /** Serves `target` to `req`/`res` and resolves when the response is over. Never rejects. */
+  serve(req: IncomingMessage, res: ServerResponse, target: FileTarget): Promise<DeliveryResult>;
+}
+
+interface Normalized {
+  cacheControl: string;
+  maxRanges: number;
+  accel: AccelOptions;
+  redirectExpiresIn: number;
+}
+
+function normalizeOptions(options: DeliveryOptions): Normalized {
+  const cacheControl = options.cacheControl ?? 'private, no-cache';
+  if (typeof cacheControl !== 'string' || !/^[\x20-\x7e]+$/.test(cacheControl)) {
+    throw new TypeError('cacheControl must be a printable ASCII header value');
+  }
+  const maxRanges = options.maxRanges ?? 1;
+  if (!Number.isInteger(maxRanges) || maxRanges < 1 || maxRanges > 100) throw new TypeError('maxRanges must be 1…100');
+  const redirectExpiresIn = options.redirectExpiresIn ?? 300;
+  if (!Number.isInteger(redirectExpiresIn) || redirectExpiresIn < 1 || redirectExpiresIn > 604800) {
+    throw new TypeError('redirectExpiresIn must be 1…604800 seconds');
+  }
+  return { cacheControl, maxRanges, accel: normalizeAccelOptions(options.accel), redirectExpiresIn };
+}
+
+const STATUS_OUTCOME: Record<number, DeliveryOutcome> = {
+  304: 'not-modified',
+  412: 'precondition-failed',
+  416: 'range-not-satisfiable',
+};
+const REASONS: Record<number, string> = { 412: 'Precondition Failed', 416: 'Range Not Satisfiable' };
+
+/**
+ * Creates a file server with validated options. `serve` answers GET and HEAD with full HTTP
+ * Range and conditional-request semantics from any storage, in constant memory.
+ *
+ * @example
+ * const delivery = createDelivery({ cacheControl: 'private, max-age=60' });
+ * app.get('/files/:name', async (req, res) => {
+ *   await delivery.serve(req, res, { storage: media, key: req.params.name, disposition: 'inline' });
+ * });
+ */
+export function createDelivery(options: DeliveryOptions = {}): Delivery {
+  const opts = normalizeOptions(options);
+
+  function plan(req: IncomingMessage, target: FileTarget, meta: ObjectMeta): ResponsePlan {
+    return planResponse({ method: req.method ?? 'GET', headers: req.headers }, meta, {
+      filename: target.filename ?? target.key.slice(target.key.lastIndexOf('/') + 1),
+      contentType: target.contentType,
+      disposition: target.disposition ?? 'attachment',
+      cacheControl: opts.cacheControl,
+      maxRanges: opts.maxRanges,
+    });
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, target: FileTarget): Promise<DeliveryResult> {
+    const head = req.method === 'HEAD';
+    const base = { delivery: null, bytesSent: null, size: null, range: null } as const;
+    if (req.method !== 'GET' && !head) {
+      sendText(res, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+      return { ...base, outcome: 'method-not-allowed', status: 405 };
+    }
+    const controller = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableFinished) controller.abort();
+    };
+    res.once('close', onClose);
+    let meta: ObjectMeta | null = null;
+    try {
+      // One retry covers an object replaced between stat and open: re-plan on the new version.
+      for (let attempt = 0; ; attempt++) {
+        meta = await target.storage.stat(target.key, controller.signal);
+        if (!meta) {
+          sendText(res, 404, 'Not Found', {}, head);
+          return { ...base, outcome: 'not-found', status: 404 };
+        }
+        const p = plan(req, target, meta);
+        const sized = { ...base, size: meta.size };
+        if (p.kind !== 'full' && p.kind !== 'partial') {
+          if (p.kind === 'not-modified') {
+            res.writeHead(304, p.headers);
+            res.end();
+          } else {
+            sendText(res, p.status, REASONS[p.status] ?? 'Error', p.headers, head);
+          }
+          return { ...sized, outcome: STATUS_OUTCOME[p.status] ?? 'failed', status: p.status };
+        }
+        if (head) {
+          res.writeHead(p.status, p.headers);
+          res.end();
+          return { ...sized, outcome: 'completed', status: p.status, range: p.range };
+        }
+        const mode = target.storage.delivery ?? 'stream';
+        if (mode === 'accel' && target.storage.accel) {
+          const accelTarget = await target.storage.accel(target.key, { meta, range: p.range ?? undefined });
+          sendAccel(res, accelHeaders(p, accelTarget, opts.accel));
+          return { ...sized, outcome: 'completed', status: p.status, delivery: 'accel', range: p.range };
+        }
+        if (mode === 'redirect') {
+          await sendRedirect(res, target.storage, target.key, p, opts.redirectExpiresIn);
+          return { ...sized, outcome: 'completed', status: 302, delivery: 'redirect', range: p.range };
+        }
+        let body;
+        try {
+          body = await target.storage.open(target.key, {
+            range: p.range ?? undefined,
+            ifMatch: meta.etag,
+            signal: controller.signal,
+          });
+        } catch (err) {
+          if (isStorageError(err) && err.code === 'changed' && attempt === 0) continue;
+          throw err;
+        }
+        res.writeHead(p.status, p.headers);
+        const streamed = await streamBody(body, res, p.length);
+        return { ...sized, ...streamed, status: p.status, delivery: 'stream', range: p.range };
+      }
+    } catch (err) {
+      return failure(res, err, meta, head, controller.signal.aborted);
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+
+  return { serve };
+}
+
+/** Turns an error before or during a response into the right reply and result. */
+function failure(res: ServerResponse, err: unknown, meta: ObjectMeta | null, head: boolean, clientGone: boolean): DeliveryResult {
+  const error = err instanceof Error ? err : new Error(String(err));
+  const base = { delivery: null, bytesSent: null, size: meta?.size ?? null, range: null, error } as const;
+  if (clientGone || (isStorageError(err) && err.code === 'aborted')) {
+    if (!res.headersSent) res.destroy();
+    return { ...base, outcome: 'aborted', status: res.headersSent ? res.statusCode : 499 };
+  }
+  if (res.headersSent) {
+    res.destroy();
+    return { ...base, outcome: 'failed', status: res.statusCode };
+  }
+  if (isStorageError(err) && err.code === 'not-found') {
+    sendText(res, 404, 'Not Found', {}, head);
+    return { ...base, outcome: 'not-found', status: 404 };
+  }
+  const status = err instanceof StorageError ? (err.code === 'changed' ? 503 : 502) : 500;
+  const reason = status === 503 ? 'File changed during the request, retry' : status === 502 ? 'Storage unavailable' : 'Internal Server Error';
+  sendText(res, status, reason, status === 503 ? { 'Retry-After': '1' } : {}, head);
+  return { ...base, outcome: 'failed', status };
+}

@@ -1,0 +1,59 @@
+/**
+ * Stream delivery: storage bytes piped to the response with backpressure, in constant memory.
+ * The response only ends cleanly when exactly the planned number of bytes went out; anything
+ * else (storage error, short read) destroys it, so the client sees an incomplete transfer.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import onFinished from 'on-finished';
+
+/** How a streamed body ended. */
+export interface StreamResult {
+  /** `completed`: every byte sent; `aborted`: the client left first; `failed`: the source failed or ran short. */
+  outcome: 'completed' | 'aborted' | 'failed';
+  /** Body bytes handed to the response. */
+  bytesSent: number;
+  /** The source's error, or a short-read error. */
+  error?: Error;
+}
+
+/**
+ * Pipes `body` into `res` (headers already written) and resolves when the transfer is over,
+ * never rejecting. `expected` is the Content-Length that was sent.
+ *
+ * @example
+ * res.writeHead(plan.status, plan.headers);
+ * const { outcome, bytesSent } = await streamBody(body, res, plan.length);
+ */
+export async function streamBody(body: Readable, res: ServerResponse, expected: number): Promise<StreamResult> {
+  let bytesSent = 0;
+  let first: 'source' | 'client' | undefined;
+  let sourceError: Error | undefined;
+  body.on('data', (chunk: Buffer) => {
+    bytesSent += chunk.length;
+  });
+  body.once('error', (err) => {
+    first ??= 'source';
+    sourceError = err;
+  });
+  res.once('close', () => {
+    if (!res.writableFinished) first ??= 'client';
+  });
+  try {
+    await pipeline(body, res, { end: false });
+  } catch (err) {
+    body.destroy();
+    res.destroy();
+    if (first === 'client') return { outcome: 'aborted', bytesSent };
+    return { outcome: 'failed', bytesSent, error: sourceError ?? (err as Error) };
+  }
+  if (bytesSent !== expected) {
+    // A file truncated while streaming ends "cleanly" but short: never let that look complete.
+    res.destroy();
+    return { outcome: 'failed', bytesSent, error: new Error(`source ended after ${bytesSent} of ${expected} bytes`) };
+  }
+  res.end();
+  const closedEarly = await new Promise<boolean>((resolve) => onFinished(res, () => resolve(!res.writableFinished)));
+  return closedEarly ? { outcome: 'aborted', bytesSent } : { outcome: 'completed', bytesSent };
+}

@@ -1,0 +1,57 @@
+/**
+ * Content-Disposition (RFC 6266 with RFC 8187 `filename*`), safe for any filename a radio
+ * panel may hold: Unicode, quotes, control characters, bidi tricks, very long names.
+ */
+import formatDisposition from 'content-disposition';
+
+/** How the browser should treat the file. */
+export type DispositionType = 'attachment' | 'inline';
+
+// C0/C1 controls (incl. CR/LF), and bidi embedding/override/isolate marks that can disguise an extension.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const MAX_NAME = 200;
+
+/**
+ * Cleans a display filename: no controls, no bidi overrides, no path separators, at most
+ * 200 characters (the extension kept), never empty.
+ *
+ * @example
+ * safeFilename('../evil\r\nname.mp3') // '.._evilname.mp3'
+ */
+export function safeFilename(name: string): string {
+  let clean = name.normalize('NFC').replace(UNSAFE, '').replace(/[/\\]/g, '_').trim();
+  const chars = Array.from(clean);
+  if (chars.length > MAX_NAME) {
+    const dot = clean.lastIndexOf('.');
+    const ext = dot > 0 && clean.length - dot <= 16 ? clean.slice(dot) : '';
+    clean = chars.slice(0, MAX_NAME - Array.from(ext).length).join('') + ext;
+  }
+  return clean === '' || clean === '.' || clean === '..' ? 'download' : clean;
+}
+
+/**
+ * A printable-ASCII stand-in for clients that ignore `filename*`: accents folded, everything
+ * else outside ASCII (and `"`, `\`, `%`) replaced by `_`.
+ *
+ * @example
+ * asciiFallback('Émission spéciale №5.mp3') // 'Emission speciale _5.mp3'
+ */
+export function asciiFallback(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x20-\x7e]|["\\%]/gu, '_');
+}
+
+/**
+ * Formats a `Content-Disposition` header: an ASCII `filename` plus `filename*=UTF-8''…` when
+ * the name is not plain ASCII. Never throws, never lets CR/LF or quotes break the header.
+ *
+ * @example
+ * contentDisposition('Morning Show – 2026-11-29.mp3', 'attachment')
+ * // attachment; filename="Morning Show _ 2026-11-29.mp3"; filename*=UTF-8''Morning%20Show%20%E2%80%93%202026-11-29.mp3
+ */
+export function contentDisposition(filename: string, type: DispositionType): string {
+  const name = safeFilename(filename);
+  return formatDisposition(name, { type, fallback: asciiFallback(name) });
+}

@@ -1,0 +1,135 @@
+/**
+ * localStorage: files under one root directory. Keys never escape the root: `..`, absolute
+ * paths, NUL and symlinks that resolve outside the root all read as "not found".
+ */
+import { createReadStream, type Stats } from 'node:fs';
+import { open, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { StorageError } from '../errors';
+import { encodePath, keySegments } from './keys';
+import { resolveDelivery } from './delivery-preference';
+import type { AccelTarget, DeliveryMode, DeliveryPreference, ObjectMeta, OpenOptions, Storage } from './types';
+
+/** Options for {@link localStorage}. */
+export interface LocalStorageOptions {
+  /** The directory files are served from. Must exist when the first request arrives. */
+  root: string;
+  /**
+   * The nginx `internal` location that aliases `root` (for example `/internal/media`). When set,
+   * files are handed to nginx with X-Accel-Redirect; when absent, they are streamed by Node.
+   * @default undefined
+   */
+  accelPrefix?: string;
+  /** `auto`: accel when `accelPrefix` is set, else stream. @default 'auto' */
+  delivery?: DeliveryPreference;
+}
+
+/** A {@link Storage} over a local directory. */
+export interface LocalStorage extends Storage {
+  readonly kind: 'local';
+  readonly delivery: DeliveryMode;
+  readonly root: string;
+}
+
+/**
+ * The ETag nginx itself sends for a static file (`"<mtime seconds hex>-<size hex>"`), so a
+ * client sees one validator whether the bytes came through nginx or through Node.
+ */
+export function fileEtag(stats: Pick<Stats, 'mtimeMs' | 'size'>): string {
+  return `"${Math.floor(stats.mtimeMs / 1000).toString(16)}-${stats.size.toString(16)}"`;
+}
+
+function normalizeOptions(options: LocalStorageOptions): { root: string; accelPrefix?: string; delivery: DeliveryMode } {
+  if (!options || typeof options.root !== 'string' || options.root === '') {
+    throw new TypeError('localStorage: `root` must be a non-empty directory path');
+  }
+  const { accelPrefix } = options;
+  if (accelPrefix !== undefined && (typeof accelPrefix !== 'string' || !/^\/[^?#%\s]*$/.test(accelPrefix))) {
+    throw new TypeError('localStorage: `accelPrefix` must be an nginx location path starting with "/", without ?, #, % or spaces');
+  }
+  const delivery = resolveDelivery('localStorage', options.delivery, { accel: accelPrefix !== undefined, presign: false });
+  return { root: path.resolve(options.root), accelPrefix: accelPrefix?.replace(/\/+$/, ''), delivery };
+}
+
+/**
+ * Creates a storage over a local directory. With `accelPrefix`, responses are handed to nginx
+ * (X-Accel-Redirect) after the app has authenticated, authorized and planned them.
+ *
+ * @example
+ * const media = localStorage({ root: '/var/radio/stations', accelPrefix: '/internal/stations' });
+ * const meta = await media.stat('station-1/media/song.mp3'); // { size, mtime, etag, ... } or null
+ */
+export function localStorage(options: LocalStorageOptions): LocalStorage {
+  const { root, accelPrefix, delivery } = normalizeOptions(options);
+  let realRoot: Promise<string> | undefined;
+  const rootReal = (): Promise<string> => (realRoot ??= realpath(root).catch((err: unknown) => {
+    realRoot = undefined;
+    throw new StorageError('unavailable', `localStorage root ${root} is not readable`, { cause: err });
+  }));
+
+  /** The real path of a key's file, or null when it is invalid, missing or outside the root. */
+  async function resolve(key: string): Promise<{ file: string; relative: string[] } | null> {
+    const segments = keySegments(key);
+    if (!segments) return null;
+    const base = await rootReal();
+    let file: string;
+    try {
+      file = await realpath(path.join(base, ...segments));
+    } catch {
+      return null;
+    }
+    if (!file.startsWith(base + path.sep)) return null; // a symlink that leaves the root
+    return { file, relative: path.relative(base, file).split(path.sep) };
+  }
+
+  async function statKey(key: string): Promise<ObjectMeta | null> {
+    const resolved = await resolve(key);
+    if (!resolved) return null;
+    const stats = await stat(resolved.file).catch(() => null);
+    if (!stats || !stats.isFile()) return null;
+    return { size: stats.size, mtime: stats.mtime, etag: fileEtag(stats) };
+  }
+
+  async function openKey(key: string, opts: OpenOptions): Promise<Readable> {
+    const resolved = await resolve(key);
+    if (!resolved) throw new StorageError('not-found', 'no such file');
+    const handle = await open(resolved.file, 'r').catch((err: unknown) => {
+      throw new StorageError('not-found', 'file vanished before it was opened', { cause: err });
+    });
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw new StorageError('not-found', 'not a regular file');
+      if (opts.ifMatch !== undefined && fileEtag(stats) !== opts.ifMatch) {
+        throw new StorageError('changed', 'file changed since the response was planned');
+      }
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    const stream = createReadStream('', {
+      fd: handle,
+      start: opts.range?.start,
+      end: opts.range?.end,
+      autoClose: true,
+      highWaterMark: 256 * 1024,
+    });
+    if (opts.signal) {
+      const onAbort = (): void => void stream.destroy();
+      if (opts.signal.aborted) onAbort();
+      else opts.signal.addEventListener('abort', onAbort, { once: true });
+      stream.once('close', () => opts.signal?.removeEventListener('abort', onAbort));
+    }
+    return stream;
+  }
+
+  const storage: LocalStorage = { kind: 'local', root, delivery, stat: statKey, open: openKey };
+  if (accelPrefix !== undefined) {
+    storage.accel = async (key: string): Promise<AccelTarget> => {
+      const resolved = await resolve(key);
+      if (!resolved) throw new StorageError('not-found', 'no such file');
+      return { uri: `${accelPrefix}/${encodePath(resolved.relative)}` };
+    };
+  }
+  return storage;
+}

@@ -1,0 +1,208 @@
+/**
+ * s3Storage: objects in one S3 bucket (any S3-compatible service), under an optional prefix.
+ * Reads are always an explicit `bytes=start-end` range (never a suffix: some servers get those
+ * wrong) guarded by `If-Match` on the planned ETag, so one response is one object version.
+ * Every body is consumed or destroyed; an AbortSignal ends the request when the client leaves.
+ */
+import { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { StorageError } from '../errors';
+import { keySegments } from './keys';
+import { resolveDelivery } from './delivery-preference';
+import type { AccelRequest, AccelTarget, DeliveryMode, DeliveryPreference, ObjectMeta, OpenOptions, PresignOptions, Storage } from './types';
+
+/** nginx hand-off settings for S3 objects. */
+export interface S3AccelOptions {
+  /**
+   * The nginx `internal` location that proxies to the S3 endpoint (see the README's nginx
+   * section). nginx reads the presigned path, host, range and If-Match from response headers.
+   * @default '/_station_files/s3'
+   */
+  location?: string;
+  /** Lifetime of the presigned URL nginx fetches (it is used at once). @default 60 */
+  urlExpiresIn?: number;
+}
+
+/** Options for {@link s3Storage}. */
+export interface S3StorageOptions {
+  /** A client, ideally from `createS3Client` (bounded socket pool, no checksum buffering). */
+  client: S3Client;
+  /** Bucket name. */
+  bucket: string;
+  /** Key prefix every key is placed under, for example `recordings/`. @default '' */
+  prefix?: string;
+  /** Hand S3 downloads to nginx (X-Accel-Redirect to a proxying location). @default undefined */
+  accel?: S3AccelOptions;
+  /** `auto`: accel when `accel` is set, else stream; `redirect` sends clients a presigned URL. @default 'auto' */
+  delivery?: DeliveryPreference;
+}
+
+/** A {@link Storage} over an S3 bucket. */
+export interface S3Storage extends Storage {
+  readonly kind: 's3';
+  readonly delivery: DeliveryMode;
+  readonly bucket: string;
+  readonly prefix: string;
+  presign(key: string, options: PresignOptions): Promise<string>;
+}
+
+/** Headers the shipped nginx location reads; the client never sees them. */
+export const S3_ACCEL_HEADERS = {
+  uri: 'X-Station-Files-S3-Uri',
+  host: 'X-Station-Files-S3-Host',
+  range: 'X-Station-Files-Range',
+  ifMatch: 'X-Station-Files-If-Match',
+} as const;
+
+interface SdkError {
+  name?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as SdkError | undefined)?.$metadata?.httpStatusCode;
+}
+
+/** Maps an SDK failure to a StorageError (Ceph sends empty messages: match status and name). */
+function toStorageError(err: unknown, signal?: AbortSignal): StorageError {
+  const status = statusOf(err);
+  const name = (err as SdkError | undefined)?.name;
+  if (signal?.aborted || name === 'AbortError') return new StorageError('aborted', 'S3 request aborted', { cause: err });
+  if (status === 404 || name === 'NoSuchKey' || name === 'NotFound') return new StorageError('not-found', 'no such S3 object', { cause: err });
+  if (status === 412 || name === 'PreconditionFailed') return new StorageError('changed', 'S3 object changed since the response was planned', { cause: err });
+  return new StorageError('unavailable', `S3 request failed (${name ?? 'error'}${status ? ` ${status}` : ''})`, { cause: err });
+}
+
+interface NormalizedS3Options {
+  client: S3Client;
+  bucket: string;
+  prefix: string;
+  accel?: Required<S3AccelOptions>;
+  delivery: DeliveryMode;
+}
+
+function normalizeOptions(options: S3StorageOptions): NormalizedS3Options {
+  if (!options || typeof options.client?.send !== 'function') throw new TypeError('s3Storage: `client` must be an S3Client');
+  if (typeof options.bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(options.bucket)) {
+    throw new TypeError('s3Storage: `bucket` must be a valid S3 bucket name');
+  }
+  const prefix = options.prefix ?? '';
+  if (typeof prefix !== 'string' || (prefix !== '' && keySegments(prefix.replace(/\/$/, '')) === null)) {
+    throw new TypeError('s3Storage: `prefix` must be a relative key prefix such as "recordings/"');
+  }
+  let accel: Required<S3AccelOptions> | undefined;
+  if (options.accel) {
+    const location = options.accel.location ?? '/_station_files/s3';
+    const urlExpiresIn = options.accel.urlExpiresIn ?? 60;
+    if (!/^\/[^?#%\s]*$/.test(location)) throw new TypeError('s3Storage: `accel.location` must be an nginx location path');
+    if (!Number.isInteger(urlExpiresIn) || urlExpiresIn < 1 || urlExpiresIn > 604800) {
+      throw new TypeError('s3Storage: `accel.urlExpiresIn` must be 1…604800 seconds');
+    }
+    accel = { location, urlExpiresIn };
+  }
+  const delivery = resolveDelivery('s3Storage', options.delivery, { accel: accel !== undefined, presign: true });
+  return { client: options.client, bucket: options.bucket, prefix, accel, delivery };
+}
+
+/**
+ * Creates a storage over an S3 bucket. `stat` is a HeadObject; `open` is a GetObject of an
+ * explicit range with `IfMatch`; `presign` makes time-limited URLs; with `accel`, downloads are
+ * handed to an nginx location that proxies a presigned URL, so nginx streams the bytes.
+ *
+ * @example
+ * const recordings = s3Storage({
+ *   client: createS3Client({ endpoint: 'http://127.0.0.1:7480', forcePathStyle: true }),
+ *   bucket: 'radio', prefix: 'recordings/',
+ * });
+ */
+export function s3Storage(options: S3StorageOptions): S3Storage {
+  const { client, bucket, prefix, accel, delivery } = normalizeOptions(options);
+  const objectKey = (key: string): string | null => (keySegments(key) ? prefix + key : null);
+
+  async function stat(key: string, signal?: AbortSignal): Promise<ObjectMeta | null> {
+    const Key = objectKey(key);
+    if (Key === null) return null;
+    try {
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key }), { abortSignal: signal });
+      if (head.ContentLength === undefined || !head.ETag) throw new StorageError('unavailable', 'S3 HeadObject gave no size or ETag');
+      return {
+        size: head.ContentLength,
+        mtime: head.LastModified ?? new Date(0),
+        etag: head.ETag.startsWith('"') ? head.ETag : `"${head.ETag}"`,
+        contentType: head.ContentType,
+      };
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      const mapped = toStorageError(err, signal);
+      if (mapped.code === 'not-found') return null;
+      throw mapped;
+    }
+  }
+
+  async function open(key: string, opts: OpenOptions): Promise<Readable> {
+    const Key = objectKey(key);
+    if (Key === null) throw new StorageError('not-found', 'invalid key');
+    const Range = opts.range ? `bytes=${opts.range.start}-${opts.range.end}` : undefined;
+    let body: unknown;
+    try {
+      const out = await client.send(
+        new GetObjectCommand({ Bucket: bucket, Key, Range, IfMatch: opts.ifMatch }),
+        { abortSignal: opts.signal },
+      );
+      body = out.Body;
+    } catch (err) {
+      throw toStorageError(err, opts.signal);
+    }
+    if (!(body instanceof Readable)) {
+      (body as { destroy?: () => void } | undefined)?.destroy?.();
+      throw new StorageError('unavailable', 'S3 GetObject returned no Node.js stream');
+    }
+    const stream = body;
+    if (opts.signal) {
+      // The SDK stops watching the signal once headers arrive: destroying the body is what
+      // returns the socket to the pool (or closes it) when the client goes away mid-body.
+      const signal = opts.signal;
+      const onAbort = (): void => void stream.destroy();
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      stream.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+    return stream;
+  }
+
+  async function presign(key: string, p: PresignOptions): Promise<string> {
+    const Key = objectKey(key);
+    if (Key === null) throw new StorageError('not-found', 'invalid key');
+    const command = new GetObjectCommand({
+      Bucket: bucket,
+      Key,
+      ResponseContentDisposition: p.contentDisposition,
+      ResponseContentType: p.contentType,
+      ResponseCacheControl: p.cacheControl,
+    });
+    return getSignedUrl(client, command, { expiresIn: p.expiresIn });
+  }
+
+  const storage: S3Storage = { kind: 's3', bucket, prefix, delivery, stat, open, presign };
+  if (accel) {
+    storage.accel = async (key: string, request: AccelRequest): Promise<AccelTarget> => {
+      // Content-Type, Content-Disposition and Cache-Control travel in the app's own response,
+      // which nginx keeps across the hand-off; the shipped location hides S3's copies.
+      const url = new URL(await presign(key, { expiresIn: accel.urlExpiresIn }));
+      return {
+        uri: accel.location,
+        headers: {
+          [S3_ACCEL_HEADERS.uri]: url.pathname + url.search,
+          [S3_ACCEL_HEADERS.host]: url.host,
+          // A whole-object request is still pinned to the planned version with If-Match; only a
+          // 206 plan sends Range, so S3 answers with the same status the plan chose.
+          [S3_ACCEL_HEADERS.range]: request.range ? `bytes=${request.range.start}-${request.range.end}` : '',
+          [S3_ACCEL_HEADERS.ifMatch]: request.meta.etag,
+        },
+      };
+    };
+  }
+  return storage;
+}

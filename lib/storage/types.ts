@@ -1,0 +1,89 @@
+/**
+ * The storage contract: where bytes live. Nothing here knows about HTTP or Express;
+ * the delivery layer asks a storage for metadata, a byte stream, or a hand-off target.
+ */
+import type { Readable } from 'node:stream';
+
+/** An inclusive byte range, `start` and `end` both within the object. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** What a storage knows about one object, read once per request. */
+export interface ObjectMeta {
+  /** Size in bytes. */
+  size: number;
+  /** Last modification time. */
+  mtime: Date;
+  /** A strong entity tag, quoted (`"…"`); the same value for the same bytes. */
+  etag: string;
+  /** The content type recorded by the storage, if any. */
+  contentType?: string;
+}
+
+/** Options for {@link Storage.open}. */
+export interface OpenOptions {
+  /** The bytes to read; the whole object when absent. */
+  range?: ByteRange;
+  /** Only read if the object still has this ETag (one response = one object version). */
+  ifMatch?: string;
+  /** Aborts the read (and releases sockets and descriptors) when the client goes away. */
+  signal?: AbortSignal;
+}
+
+/** Where nginx should fetch the bytes from, for an X-Accel-Redirect hand-off. */
+export interface AccelTarget {
+  /** The value of `X-Accel-Redirect`: an internal nginx location, already percent-encoded. */
+  uri: string;
+  /** Extra headers for nginx (read by the internal location, never shown to the client). */
+  headers?: Record<string, string>;
+}
+
+/** Options for {@link Storage.presign}. */
+export interface PresignOptions {
+  /** Lifetime of the URL in seconds. */
+  expiresIn: number;
+  /** `Content-Disposition` the storage should answer with. */
+  contentDisposition?: string;
+  /** `Content-Type` the storage should answer with. */
+  contentType?: string;
+  /** `Cache-Control` the storage should answer with. */
+  cacheControl?: string;
+}
+
+/** Request for an accel hand-off: one object version and, optionally, one range of it. */
+export interface AccelRequest {
+  /** The object version the response was planned with (nginx must fetch exactly that one). */
+  meta: ObjectMeta;
+  /** The planned range; absent for a whole-object 200. */
+  range?: ByteRange;
+}
+
+/**
+ * How the bytes of a planned 200/206 reach the client: `stream` (Node pipes them, constant
+ * memory), `accel` (an X-Accel-Redirect hand-off to nginx), `redirect` (302 to a presigned URL).
+ */
+export type DeliveryMode = 'stream' | 'accel' | 'redirect';
+
+/** A storage factory's `delivery` option: a mode, or `auto` (accel when configured, else stream). */
+export type DeliveryPreference = DeliveryMode | 'auto';
+
+/**
+ * A place files live. `stat` and `open` are required; `accel` and `presign` are optional
+ * capabilities detected at runtime, like a session store's optional methods.
+ */
+export interface Storage {
+  /** A short name for logs: `local`, `s3`, or a custom adapter's name. */
+  readonly kind: string;
+  /** How this storage's files are delivered; `stream` when absent. */
+  readonly delivery?: DeliveryMode;
+  /** Metadata, or `null` when the key does not name a readable object (including invalid keys). */
+  stat(key: string, signal?: AbortSignal): Promise<ObjectMeta | null>;
+  /** A stream of the object's bytes (or of one range). Rejects with a {@link StorageError}. */
+  open(key: string, options: OpenOptions): Promise<Readable>;
+  /** Where nginx should read the object from, when this storage can be handed to nginx. */
+  accel?(key: string, request: AccelRequest): Promise<AccelTarget>;
+  /** A time-limited URL that serves the object without the app, when the storage can make one. */
+  presign?(key: string, options: PresignOptions): Promise<string>;
+}
