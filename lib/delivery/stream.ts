@@ -45,6 +45,9 @@ export async function streamBody(body: Readable, res: ServerResponse, expected: 
   } catch (err) {
     body.destroy();
     res.destroy();
+    // Every planned byte was handed over before the client closed (it had what it asked for,
+    // and hung up before the source's end-of-stream arrived): that download is complete.
+    if (first === 'client' && bytesSent === expected) return { outcome: 'completed', bytesSent };
     if (first === 'client') return { outcome: 'aborted', bytesSent };
     return { outcome: 'failed', bytesSent, error: sourceError ?? (err as Error) };
   }

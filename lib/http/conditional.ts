@@ -4,6 +4,7 @@
  * Why not `fresh`: it is written for caches (a request `Cache-Control: no-cache` makes it answer
  * "stale") and it lets If-Modified-Since veto a matching If-None-Match, which 13.1.3 forbids.
  */
+import { parseHttpDate } from './http-date';
 
 /** The validators of the selected representation. */
 export interface Validators {
@@ -24,14 +25,25 @@ export function headerText(value: HeaderValue): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-/** Splits an entity-tag list; `*` is returned as the single element `*`. Malformed members are dropped. */
+const ENTITY_TAG = /^(?:\*|(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*")$/;
+
+/**
+ * Splits an entity-tag list (RFC 9110 8.8.3); `*` is returned as `*`. Commas inside quotes stay
+ * inside the tag; empty and malformed members are dropped.
+ */
 export function parseEtagList(value: string): string[] {
-  const tags: string[] = [];
-  // Empty list elements and OWS are allowed (RFC 9110 5.6.1); etagc excludes DQUOTE.
-  const re = /[\s,]*(\*|(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*")[ \t]*(?=,|$)/gy;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(value)) !== null) tags.push(m[1] as string);
-  return tags;
+  const members: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (const ch of value) {
+    if (ch === '"') quoted = !quoted;
+    if (ch === ',' && !quoted) {
+      members.push(current);
+      current = '';
+    } else current += ch;
+  }
+  members.push(current);
+  return members.map((m) => m.trim()).filter((m) => ENTITY_TAG.test(m));
 }
 
 const opaque = (tag: string): string => (tag.startsWith('W/') ? tag.slice(2) : tag);
@@ -44,13 +56,6 @@ export function strongMatch(a: string, b: string): boolean {
 /** RFC 9110 8.8.3.2 weak comparison: identical opaque tags. */
 export function weakMatch(a: string, b: string): boolean {
   return opaque(a) === opaque(b);
-}
-
-/** Parses an HTTP-date; undefined when invalid. */
-export function parseHttpDate(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const t = Date.parse(value);
-  return Number.isNaN(t) ? undefined : Math.floor(t / 1000);
 }
 
 const seconds = (d: Date): number => Math.floor(d.getTime() / 1000);

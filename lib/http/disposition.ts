@@ -9,6 +9,8 @@ export type DispositionType = 'attachment' | 'inline';
 
 // C0/C1 controls (incl. CR/LF), and bidi embedding/override/isolate marks that can disguise an extension.
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// Half of a UTF-16 pair on its own (a bad database row): not encodable as UTF-8 (RFC 8187).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const MAX_NAME = 200;
 
 /**
@@ -19,7 +21,7 @@ const MAX_NAME = 200;
  * safeFilename('../evil\r\nname.mp3') // '.._evilname.mp3'
  */
 export function safeFilename(name: string): string {
-  let clean = name.normalize('NFC').replace(UNSAFE, '').replace(/[/\\]/g, '_').trim();
+  let clean = name.replace(LONE_SURROGATE, '\uFFFD').normalize('NFC').replace(UNSAFE, '').replace(/[/\\]/g, '_').trim();
   const chars = Array.from(clean);
   if (chars.length > MAX_NAME) {
     const dot = clean.lastIndexOf('.');
@@ -34,7 +36,7 @@ export function safeFilename(name: string): string {
  * else outside ASCII (and `"`, `\`, `%`) replaced by `_`.
  *
  * @example
- * asciiFallback('Émission spéciale №5.mp3') // 'Emission speciale _5.mp3'
+ * asciiFallback('Émission spéciale – été.mp3') // 'Emission speciale _ ete.mp3'
  */
 export function asciiFallback(name: string): string {
   return name

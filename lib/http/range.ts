@@ -91,6 +91,11 @@ export function decideRange(header: string | undefined, size: number, maxRanges:
     if (!spec) return { kind: 'ignored', reason: 'malformed' };
     specs.push(spec);
   }
+  // RFC 9110 14.1.2: on an empty representation only a non-zero suffix is satisfiable, and no
+  // Content-Range can describe it: answer the (empty) whole representation with 200.
+  if (size === 0 && specs.some((s) => s.suffix !== undefined && s.suffix > 0)) {
+    return { kind: 'ignored', reason: 'empty representation' };
+  }
   const satisfiable = specs.map((s) => resolveSpec(s, size)).filter((r): r is ByteRange => r !== null);
   if (satisfiable.length === 0) return { kind: 'unsatisfiable' };
   const merged = coalesce(satisfiable);

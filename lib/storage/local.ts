@@ -5,7 +5,7 @@
 import { createReadStream, type Stats } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { StorageError } from '../errors';
 import { encodePath, keySegments } from './keys';
 import { resolveDelivery } from './delivery-preference';
@@ -97,8 +97,10 @@ export function localStorage(options: LocalStorageOptions): LocalStorage {
     const handle = await open(resolved.file, 'r').catch((err: unknown) => {
       throw new StorageError('not-found', 'file vanished before it was opened', { cause: err });
     });
+    let size: number;
     try {
       const stats = await handle.stat();
+      size = stats.size;
       if (!stats.isFile()) throw new StorageError('not-found', 'not a regular file');
       if (opts.ifMatch !== undefined && fileEtag(stats) !== opts.ifMatch) {
         throw new StorageError('changed', 'file changed since the response was planned');
@@ -107,10 +109,16 @@ export function localStorage(options: LocalStorageOptions): LocalStorage {
       await handle.close();
       throw err;
     }
+    if (size === 0 || (opts.range && opts.range.start >= size)) {
+      await handle.close();
+      return Readable.from([]);
+    }
+    // An explicit end (also for whole files) ends the stream with the last byte, without the
+    // extra zero-byte read that would race a client closing right after the last byte.
     const stream = createReadStream('', {
       fd: handle,
-      start: opts.range?.start,
-      end: opts.range?.end,
+      start: opts.range?.start ?? 0,
+      end: opts.range?.end ?? size - 1,
       autoClose: true,
       highWaterMark: 256 * 1024,
     });
