@@ -4,7 +4,7 @@
  * Expected failures become short 4xx/5xx replies; the returned result says what happened.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isStorageError, StorageError } from '../errors';
+import { isStorageError } from '../errors';
 import type { DispositionType } from '../http/disposition';
 import { planResponse, type ResponsePlan } from '../http/plan';
 import type { ByteRange, DeliveryMode, ObjectMeta, Storage } from '../storage/types';
@@ -209,7 +209,7 @@ function failure(res: ServerResponse, err: unknown, meta: ObjectMeta | null, hea
     sendText(res, 404, 'Not Found', {}, head);
     return { ...base, outcome: 'not-found', status: 404 };
   }
-  const status = err instanceof StorageError ? (err.code === 'changed' ? 503 : 502) : 500;
+  const status = isStorageError(err) ? (err.code === 'changed' ? 503 : 502) : 500;
   const reason = status === 503 ? 'File changed during the request, retry' : status === 502 ? 'Storage unavailable' : 'Internal Server Error';
   sendText(res, status, reason, status === 503 ? { 'Retry-After': '1' } : {}, head);
   return { ...base, outcome: 'failed', status };

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StorageError } from '../errors';
+import { contentDisposition } from '../http/disposition';
 import { keySegments } from './keys';
 import { resolveDelivery } from './delivery-preference';
 import type { AccelRequest, AccelTarget, DeliveryMode, DeliveryPreference, ObjectMeta, OpenOptions, PresignOptions, Storage } from './types';
@@ -178,7 +179,8 @@ export function s3Storage(options: S3StorageOptions): S3Storage {
     const command = new GetObjectCommand({
       Bucket: bucket,
       Key,
-      ResponseContentDisposition: p.contentDisposition,
+      ResponseContentDisposition:
+        p.contentDisposition ?? (p.filename ? contentDisposition(p.filename, p.disposition ?? 'attachment') : undefined),
       ResponseContentType: p.contentType,
       ResponseCacheControl: p.cacheControl,
     });

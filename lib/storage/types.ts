@@ -44,7 +44,11 @@ export interface AccelTarget {
 export interface PresignOptions {
   /** Lifetime of the URL in seconds. */
   expiresIn: number;
-  /** `Content-Disposition` the storage should answer with. */
+  /** Filename for the `Content-Disposition` the storage should answer with. */
+  filename?: string;
+  /** With `filename`: `attachment` (download) or `inline`. @default 'attachment' */
+  disposition?: 'attachment' | 'inline';
+  /** A ready `Content-Disposition` value; wins over `filename`. */
   contentDisposition?: string;
   /** `Content-Type` the storage should answer with. */
   contentType?: string;

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseDisposition } from 'content-disposition';
-import { createS3Client, fileEtag, localStorage, s3Storage } from '../../lib';
+import { createS3Client, fileEtag, localStorage, s3Storage, type Storage } from '../../lib';
 import { encodePath } from '../../lib/storage/keys';
 import { safeFilename } from '../../lib/http/disposition';
 import { renderNginxConfig } from '../../demo-app/nginx/render';
@@ -64,9 +64,19 @@ before(async () => {
   await putObjectStream(setupClient, cfg.bucket, `${prefix}show.bin`, 's3-big', BIG);
   await putObjectStream(setupClient, cfg.bucket, `${prefix}Émission 100%?.mp3`, 's3-small', 5000);
   const s3 = { client: s3Client, bucket: cfg.bucket, prefix };
+  const s3Accel = s3Storage({ ...s3, accel: {} });
+  // The same storage, but handing nginx a stale ETag: as if the object was replaced after planning.
+  const replaced: Storage = {
+    kind: 's3',
+    delivery: 'accel',
+    stat: (key) => s3Accel.stat(key),
+    open: (key, o) => s3Accel.open(key, o),
+    accel: (key, req) => s3Accel.accel!(key, { ...req, meta: { ...req.meta, etag: '"replaced-meanwhile"' } }),
+  };
   accelApp = await startFileApp({
     local: localStorage({ root, accelPrefix: '/_station_files/local' }),
-    s3: s3Storage({ ...s3, accel: {} }),
+    s3: s3Accel,
+    replaced,
   });
   streamApp = await startFileApp({ s3: s3Storage(s3) });
   const port = await freePort();
@@ -160,6 +170,13 @@ describe('S3 objects through nginx (presigned hand-off)', () => {
     assert.deepEqual(r.body, deterministicRange('s3-small', 5000, 0, 4999));
     assert.equal(r.headers['content-type'], 'audio/mpeg');
     assert.equal(parseDisposition(String(r.headers['content-disposition'])).parameters.filename, 'Émission 100%?.mp3');
+  });
+
+  test('an object replaced after planning is refused by If-Match: 503 with Retry-After, never mixed bytes', async () => {
+    const r = await request(`${nginx.url}/replaced/show.bin`, { headers: { range: 'bytes=0-99' } });
+    assert.equal(r.status, 503);
+    assert.equal(r.headers['retry-after'], '1');
+    assert.doesNotMatch(r.body.toString(), /<\?xml|PreconditionFailed/);
   });
 
   test('conditionals are answered by the app before any hand-off', async () => {

@@ -59,6 +59,14 @@ describe('redirect delivery', () => {
     assert.equal(r416.headers['content-range'], `bytes */${SIZE}`);
   });
 
+  test('presign(key, { filename, disposition }) gives a URL that names the file', async () => {
+    const storage = s3Storage({ client, bucket: cfg.bucket, prefix });
+    const url = await storage.presign(NAME, { expiresIn: 60, filename: 'Sendung.mp3', disposition: 'inline' });
+    const r = await request(url, { headers: { range: 'bytes=0-1' } });
+    assert.equal(r.status, 206);
+    assert.equal(r.headers['content-disposition'], 'inline; filename="Sendung.mp3"');
+  });
+
   test('a tampered signature is refused by S3', async () => {
     const location = new URL(String((await request(app.url + path)).headers.location));
     location.searchParams.set('X-Amz-Signature', '0'.repeat(64));
