@@ -66,8 +66,11 @@ export interface DeliveryResult {
 
 /** A configured file server. */
 export interface Delivery {
-  /** Serves `target` to `req`/`res` and resolves when the response is over. Never rejects. */
-  serve(req: IncomingMessage, res: ServerResponse, target: FileTarget): Promise<DeliveryResult>;
+  /**
+   * Serves `target` to `req`/`res` and resolves when the response is over. Never rejects.
+   * `progress.bytesSent` follows a streamed body live.
+   */
+  serve(req: IncomingMessage, res: ServerResponse, target: FileTarget, progress?: { bytesSent: number; failed?: boolean }): Promise<DeliveryResult>;
 }
 
 interface Normalized {
@@ -121,7 +124,12 @@ export function createDelivery(options: DeliveryOptions = {}): Delivery {
     });
   }
 
-  async function serve(req: IncomingMessage, res: ServerResponse, target: FileTarget): Promise<DeliveryResult> {
+  async function serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: FileTarget,
+    progress?: { bytesSent: number; failed?: boolean },
+  ): Promise<DeliveryResult> {
     const head = req.method === 'HEAD';
     const base = { delivery: null, bytesSent: null, size: null, range: null } as const;
     if (req.method !== 'GET' && !head) {
@@ -180,7 +188,7 @@ export function createDelivery(options: DeliveryOptions = {}): Delivery {
           throw err;
         }
         res.writeHead(p.status, p.headers);
-        const streamed = await streamBody(body, res, p.length);
+        const streamed = await streamBody(body, res, p.length, progress);
         return { ...sized, ...streamed, status: p.status, delivery: 'stream', range: p.range };
       }
     } catch (err) {

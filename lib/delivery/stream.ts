@@ -25,17 +25,25 @@ export interface StreamResult {
  * @example
  * res.writeHead(plan.status, plan.headers);
  * const { outcome, bytesSent } = await streamBody(body, res, plan.length);
+ * // `progress.bytesSent`, when given, follows the transfer live (for access-log tokens).
  */
-export async function streamBody(body: Readable, res: ServerResponse, expected: number): Promise<StreamResult> {
+export async function streamBody(
+  body: Readable,
+  res: ServerResponse,
+  expected: number,
+  progress?: { bytesSent: number; failed?: boolean },
+): Promise<StreamResult> {
   let bytesSent = 0;
   let first: 'source' | 'client' | undefined;
   let sourceError: Error | undefined;
   body.on('data', (chunk: Buffer) => {
     bytesSent += chunk.length;
+    if (progress) progress.bytesSent = bytesSent;
   });
   body.once('error', (err) => {
     first ??= 'source';
     sourceError = err;
+    if (progress && first === 'source') progress.failed = true;
   });
   res.once('close', () => {
     if (!res.writableFinished) first ??= 'client';

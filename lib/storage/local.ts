@@ -30,6 +30,8 @@ export interface LocalStorage extends Storage {
   readonly kind: 'local';
   readonly delivery: DeliveryMode;
   readonly root: string;
+  /** The nginx internal location aliasing `root`, when set. */
+  readonly accelPrefix?: string;
 }
 
 /**
@@ -131,7 +133,7 @@ export function localStorage(options: LocalStorageOptions): LocalStorage {
     return stream;
   }
 
-  const storage: LocalStorage = { kind: 'local', root, delivery, stat: statKey, open: openKey };
+  const storage: LocalStorage = { kind: 'local', root, accelPrefix, delivery, stat: statKey, open: openKey };
   if (accelPrefix !== undefined) {
     storage.accel = async (key: string): Promise<AccelTarget> => {
       const resolved = await resolve(key);

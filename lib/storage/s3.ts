@@ -45,6 +45,10 @@ export interface S3Storage extends Storage {
   readonly delivery: DeliveryMode;
   readonly bucket: string;
   readonly prefix: string;
+  /** The client this storage reads with (nginxConfig reads its endpoint). */
+  readonly client: S3Client;
+  /** The nginx internal location for hand-offs, when `accel` is set. */
+  readonly accelLocation?: string;
   presign(key: string, options: PresignOptions): Promise<string>;
 }
 
@@ -187,7 +191,7 @@ export function s3Storage(options: S3StorageOptions): S3Storage {
     return getSignedUrl(client, command, { expiresIn: p.expiresIn });
   }
 
-  const storage: S3Storage = { kind: 's3', bucket, prefix, delivery, stat, open, presign };
+  const storage: S3Storage = { kind: 's3', bucket, prefix, client, accelLocation: accel?.location, delivery, stat, open, presign };
   if (accel) {
     storage.accel = async (key: string, request: AccelRequest): Promise<AccelTarget> => {
       // Content-Type, Content-Disposition and Cache-Control travel in the app's own response,

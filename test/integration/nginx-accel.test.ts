@@ -7,10 +7,9 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseDisposition } from 'content-disposition';
-import { createS3Client, fileEtag, localStorage, s3Storage, type Storage } from '../../lib';
+import { createS3Client, fileEtag, localStorage, nginxConfig, s3Storage, type Storage } from '../../lib';
 import { encodePath } from '../../lib/storage/keys';
 import { safeFilename } from '../../lib/http/disposition';
-import { renderNginxConfig } from '../../demo-app/nginx/render';
 import { startFileApp, type FileApp } from '../support/file-app';
 import { request, requestHash } from '../support/http';
 import { freePort, startNginx, type NginxInstance } from '../support/nginx';
@@ -73,21 +72,14 @@ before(async () => {
     open: (key, o) => s3Accel.open(key, o),
     accel: (key, req) => s3Accel.accel!(key, { ...req, meta: { ...req.meta, etag: '"replaced-meanwhile"' } }),
   };
-  accelApp = await startFileApp({
-    local: localStorage({ root, accelPrefix: '/_station_files/local' }),
-    s3: s3Accel,
-    replaced,
-  });
+  const storages = { local: localStorage({ root, accelPrefix: '/_station_files/local' }), s3: s3Accel };
+  accelApp = await startFileApp({ ...storages, replaced });
   streamApp = await startFileApp({ s3: s3Storage(s3) });
   const port = await freePort();
   nginx = await startNginx({
     listenPort: port,
-    config: renderNginxConfig({
-      listen: `127.0.0.1:${port}`,
-      app: `127.0.0.1:${accelApp.port}`,
-      mediaRoot: root,
-      s3: new URL(cfg.endpoint).host,
-    }),
+    // The config nginx runs with is generated from the very storages the app uses.
+    config: await nginxConfig({ listen: `127.0.0.1:${port}`, app: `127.0.0.1:${accelApp.port}`, storages }),
   });
 });
 
