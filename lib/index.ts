@@ -49,3 +49,5 @@ export type { RequestContext } from './log/request-context';
 export { registerMorganTokens, DOWNLOAD_LOG_FORMAT } from './log/morgan';
 export { jsonLinesLog, JsonLinesLogError } from './log/json-lines';
 export type { JsonLinesLog, JsonLinesLogOptions, JsonLinesLogErrorCode } from './log/json-lines';
+export { countPodcastDownloads, truncateIp, listenerKey, DEFAULT_MIN_BYTES, PODCAST_PLAYER_USER_AGENTS } from './log/podcast-stats';
+export type { PodcastCountOptions, PodcastDownloadCount, PodcastWindow } from './log/podcast-stats';

@@ -27,9 +27,10 @@ export type TrustProxy = boolean | number | string | string[] | ((addr: string, 
 /** Options for {@link createStationFiles}. */
 export interface StationFilesOptions<User = unknown> {
   /**
-   * Authentication middleware that sets `req.user`, e.g.
-   * `passport.authenticate(['session', 'api-key'], { session: false })`. Without it, `req.user`
-   * must be set by the host app before the router. @default undefined
+   * Authentication middleware that sets `req.user` or answers 401 itself, e.g.
+   * `passport.authenticate(['api-key', 'bearer'], { session: false })`. It runs only when the
+   * request has no `req.user` yet (a session user set by an app-wide `passport.session()` is
+   * already authenticated). Without it, `req.user` must be set by the host app. @default undefined
    */
   authenticate?: Middleware;
   /** May this user use this permission on this station? Sync or async. */

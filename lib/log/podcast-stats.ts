@@ -60,10 +60,9 @@ interface Request { at: number; spans: Span[]; size: number | null }
 interface Settings { window: PodcastWindow; minBytes: number; extra: RegExp[]; allow: RegExp[] }
 
 /**
- * Truncates a client IP for listener identity (§5.5.4 "Working with IPv6 Addresses", §6.2): IPv4 as
- * is, IPv4-mapped IPv6 (`::ffff:a.b.c.d`, also in hex) to plain IPv4, other IPv6 to its /64 prefix:
- * the first four hextets (lowercase, `::` expanded, no leading zeros) then `::/64`. Brackets and a
- * `%zone` are dropped; a string that is no IP (a hash, say) comes back trimmed.
+ * Truncates a client IP for listener identity (§5.5.4 "Working with IPv6 Addresses", §6.2): IPv4 as is,
+ * IPv4-mapped IPv6 (`::ffff:a.b.c.d`, or in hex) to IPv4, other IPv6 to its /64: the first four hextets
+ * (`::` expanded, lowercase, no leading zeros) and `::/64`. Drops brackets and `%zone`; a non-IP is trimmed.
  * @example
  * truncateIp('2001:DB8::8a2e:370:7334'); // '2001:db8:0:0::/64'
  * truncateIp('::ffff:203.0.113.5');      // '203.0.113.5'
@@ -88,9 +87,8 @@ export function truncateIp(ip: string): string {
 }
 
 /**
- * The listener identity of §5.5.4 Scenario 1 and §6.2 ("IP + UA"): the truncated IP (see
- * truncateIp), a space, then the user agent as sent ('' when absent). Unambiguous, as a truncated IP
- * holds no space; hash it if keys leave the process.
+ * The listener identity of §5.5.4 Scenario 1 and §6.2 ("IP + UA"): truncateIp(ip), a space, then the user
+ * agent as sent ('' when absent); unambiguous, as a truncated IP has no space. Hash it if keys leave the process.
  * @example
  * listenerKey('2001:db8:1:2::99', 'AppleCoreMedia/1.0.0.21A329 (iPhone; ...)');
  * // '2001:db8:1:2::/64 AppleCoreMedia/1.0.0.21A329 (iPhone; ...)'
@@ -105,14 +103,8 @@ function invalid(message: string): never {
 
 function patternList(value: unknown, name: string): RegExp[] {
   if (!Array.isArray(value) || !value.every((r): r is RegExp => r instanceof RegExp)) invalid(`${name} must be an array of RegExp`);
-  return value.map((r) => new RegExp(r)); // own copies: matches() resets their lastIndex (g, y flags)
-}
-
-function matches(patterns: RegExp[], userAgent: string): boolean {
-  return patterns.some((r) => {
-    r.lastIndex = 0;
-    return r.test(userAgent);
-  });
+  // Stateless copies: `g` and `y` make test() depend on lastIndex; sticky at index 0 is `^` (a UA has no newline).
+  return value.map((r) => new RegExp(r.sticky ? `^(?:${r.source})` : r.source, r.flags.replace(/[gy]/g, '')));
 }
 
 function settings(options: PodcastCountOptions = {}): Settings {
@@ -127,8 +119,8 @@ function settings(options: PodcastCountOptions = {}): Settings {
 
 /** §5.5.2 Step 1.2 items 5 and 7: self-declared bots and Apple Watch duplicates. */
 function isBot(userAgent: string, s: Settings): boolean {
-  if (APPLE_WATCH.test(userAgent) || matches(s.extra, userAgent)) return true;
-  return !matches(s.allow, userAgent) && isbot(userAgent);
+  if (APPLE_WATCH.test(userAgent) || s.extra.some((r) => r.test(userAgent))) return true;
+  return !s.allow.some((r) => r.test(userAgent)) && isbot(userAgent);
 }
 
 /** The spans a Range header asks for, clipped to the file; suffix ranges need a known size. */
@@ -144,9 +136,9 @@ function requestedSpans(range: string, size: number | null): Span[] {
 }
 
 /**
- * What one request delivered (§5.5.2 Step 1.3 item 2, §5.5.3): a 200 is the whole file (even if it
- * ignored a Range), a 206 the ranges asked for; of that, the first `bytesSent` bytes when Node sent
- * the body (multipart boundaries count: a negligible excess), all of it for nginx hand-offs (null).
+ * What a request delivered (§5.5.2 Step 1.3 item 2): a 200 is the whole file (even if it ignored a Range), a 206
+ * the ranges asked; of that, the first `bytesSent` bytes (multipart boundaries count, a negligible excess), or
+ * all of it when nginx sent the body (bytesSent null).
  */
 function deliveredSpans(e: DownloadEvent): Span[] {
   const asked = e.status === 206 && e.range !== null ? requestedSpans(e.range, e.size) : [[0, e.size ?? Infinity] as Span];
@@ -159,6 +151,7 @@ function deliveredSpans(e: DownloadEvent): Span[] {
   });
 }
 
+/** The union of the spans, sorted and merged: overlapping and repeated bytes count once. */
 function union(spans: Span[]): Span[] {
   const merged: Span[] = [];
   for (const [start, end] of [...spans].sort((a, b) => a[0] - b[0])) {
@@ -170,10 +163,9 @@ function union(spans: Span[]): Span[] {
 }
 
 /**
- * Start times of one listener's counted downloads of one episode. A request not covered by a counted
- * download opens a window (UTC day, or 24 h); its requests' bytes are united ("reassembling requests",
- * §5.5.2 Step 1.3 item 2b) and it counts once they reach the threshold (§5.5.3). Later requests in a
- * counted window belong to that download (§5.5.4 Scenario 2, play-pause-play).
+ * Start times of one listener's downloads of one episode. A request outside a counted download opens a window
+ * (UTC day or 24 h) whose requests' bytes are united ("reassembling requests", §5.5.2 Step 1.3 item 2b); it counts
+ * once they reach the threshold (§5.5.3). Later requests in it are that download (§5.5.4 Scenario 2, play-pause-play).
  */
 function downloadStarts(requests: Request[], s: Settings): number[] {
   const windowEnd = (t: number): number => (s.window === 'utc-day' ? Math.floor(t / DAY_MS) * DAY_MS : t) + DAY_MS;
@@ -183,10 +175,9 @@ function downloadStarts(requests: Request[], s: Settings): number[] {
   for (const r of [...requests].sort((a, b) => a.at - b.at)) {
     if (r.at < countedUntil) continue;
     if (!open || r.at >= open.end) open = { start: r.at, end: windowEnd(r.at), spans: [], size: null };
-    open.spans = union([...open.spans, ...r.spans]);
+    open.spans = union([...open.spans, ...r.spans]); // stays short: a player's ranges merge as they come
     if (r.size !== null) open.size = Math.max(open.size ?? 0, r.size);
-    const threshold = Math.min(s.minBytes, open.size ?? Infinity);
-    if (open.spans.reduce((n, [a, b]) => n + b - a, 0) >= threshold) {
+    if (open.spans.reduce((n, [a, b]) => n + b - a, 0) >= Math.min(s.minBytes, open.size ?? Infinity)) {
       starts.push(open.start);
       countedUntil = open.end;
       open = null;
@@ -196,13 +187,12 @@ function downloadStarts(requests: Request[], s: Settings): number[] {
 }
 
 /**
- * Counts podcast downloads per (station, episode) by the IAB v2.3 process. Filter (§5.5.2): episode
- * kinds; GET answered 200/206, completed or aborted (no HEAD, 304, refusal); no `bytes=0-1` probes,
- * bots (isbot, `extraBotPatterns`) or Apple Watch duplicates. Threshold (§5.5.3): a listener's bytes
- * in a window, united, reach `minBytes` or the whole file. Uniques (§5.5.4, §5.5.1): truncated IP +
- * user agent, once per UTC day by default. Events come in any order; those with a bad `at` or no
- * fileId are skipped; episodes without downloads omitted; sorted by station (null first), episode.
- * Throws a TypeError for invalid options.
+ * Counts podcast downloads per (station, episode) by the IAB v2.3 process. Filter (§5.5.2): episode kinds; GET
+ * answered 200/206, completed or aborted (no HEAD, 304, refusal); no `bytes=0-1` probes, bots (isbot,
+ * `extraBotPatterns`) or Apple Watch duplicates. Threshold (§5.5.3): a listener's united bytes in a window reach
+ * `minBytes` or the whole file. Uniques (§5.5.4, §5.5.1): truncated IP + user agent, once per UTC day by default.
+ * Events come in any order; a bad `at` or no fileId skips one; episodes without downloads are omitted; sorted by
+ * station (null first), then episode. Throws a TypeError for invalid options.
  * @example
  * countPodcastDownloads(events, { window: 'rolling-24h' });
  * // [{ station: 'radio-a', episode: 'ep-12', downloads: 3, listeners: 2, byDay: { '2024-05-01': 2, '2024-05-02': 1 } }]

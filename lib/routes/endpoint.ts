@@ -89,7 +89,9 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
           const check = wiring.signer.verify({ station, file: url.pathname, ...readSignedQuery(url.searchParams) });
           if (!check.ok) return refuse(403, check.reason === 'expired' ? 'Link expired' : 'Invalid link signature');
         } else {
-          if (wiring.authenticate && (await runMiddleware(wiring.authenticate, req, res)) === 'handled') return;
+          // A user already set by the host (passport.session() mounted app-wide) is authenticated.
+          const known = req.user !== undefined && req.user !== null && req.user !== false;
+          if (!known && wiring.authenticate && (await runMiddleware(wiring.authenticate, req, res)) === 'handled') return;
           if (req.user === undefined || req.user === null || req.user === false) {
             return refuse(401, 'Authentication required', wantsChallenge(req) ? { 'WWW-Authenticate': wiring.challenge } : {});
           }
