@@ -173,7 +173,7 @@ function buildWiring<User>(options: StationFilesOptions<User>): Wiring {
  *
  * @example
  * const files = createStationFiles({
- *   authenticate: passport.authenticate(['session', 'api-key'], { session: false }),
+ *   authenticate: passport.authenticate(['api-key', 'bearer'], { session: false }),
  *   authorize: (user, station, permission) => acl.allows(user, station, permission),
  *   storages: { recordings: s3Storage({ client, bucket: 'radio', prefix: 'recordings/' }) },
  *   catalog: { recording: ({ station, broadcast }) => db.findBroadcast(station, broadcast) },

@@ -11,7 +11,7 @@ import type { ByteRange, DeliveryMode, ObjectMeta, Storage } from '../storage/ty
 import { accelHeaders, normalizeAccelOptions, sendAccel, type AccelOptions } from './accel';
 import { sendRedirect } from './redirect';
 import { sendText } from './respond';
-import { streamBody } from './stream';
+import { streamBody, type StreamProgress } from './stream';
 
 /** One file to serve: where it lives and how to present it. */
 export interface FileTarget {
@@ -70,7 +70,7 @@ export interface Delivery {
    * Serves `target` to `req`/`res` and resolves when the response is over. Never rejects.
    * `progress.bytesSent` follows a streamed body live.
    */
-  serve(req: IncomingMessage, res: ServerResponse, target: FileTarget, progress?: { bytesSent: number; failed?: boolean }): Promise<DeliveryResult>;
+  serve(req: IncomingMessage, res: ServerResponse, target: FileTarget, progress?: StreamProgress): Promise<DeliveryResult>;
 }
 
 interface Normalized {
@@ -128,7 +128,7 @@ export function createDelivery(options: DeliveryOptions = {}): Delivery {
     req: IncomingMessage,
     res: ServerResponse,
     target: FileTarget,
-    progress?: { bytesSent: number; failed?: boolean },
+    progress?: StreamProgress,
   ): Promise<DeliveryResult> {
     const head = req.method === 'HEAD';
     const base = { delivery: null, bytesSent: null, size: null, range: null } as const;

@@ -8,6 +8,13 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import onFinished from 'on-finished';
 
+/** Live state of a transfer, for access-log tokens: bytes handed over so far, of how many, and whether the source failed. */
+export interface StreamProgress {
+  bytesSent: number;
+  expected?: number;
+  failed?: boolean;
+}
+
 /** How a streamed body ended. */
 export interface StreamResult {
   /** `completed`: every byte sent; `aborted`: the client left first; `failed`: the source failed or ran short. */
@@ -31,9 +38,10 @@ export async function streamBody(
   body: Readable,
   res: ServerResponse,
   expected: number,
-  progress?: { bytesSent: number; failed?: boolean },
+  progress?: StreamProgress,
 ): Promise<StreamResult> {
   let bytesSent = 0;
+  if (progress) progress.expected = expected;
   let first: 'source' | 'client' | undefined;
   let sourceError: Error | undefined;
   body.on('data', (chunk: Buffer) => {

@@ -37,6 +37,8 @@ export function registerMorganTokens(instance: Morgan = morgan): Morgan {
     if (!c) return '-';
     if (c.event) return c.event.outcome;
     if (c.progress.failed) return 'failed';
+    // Every planned byte went out and the client hung up before Node's end: complete, as in the event.
+    if (!res.writableFinished && c.progress.expected !== undefined && c.progress.bytesSent === c.progress.expected) return 'completed';
     return outcomeForStatus(res.headersSent ? res.statusCode : 499, res.writableFinished);
   });
   instance.token('download-bytes', (req: IncomingMessage, res: ServerResponse) => {

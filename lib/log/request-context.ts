@@ -4,6 +4,7 @@
  * final DownloadEvent once it exists.
  */
 import type { IncomingMessage } from 'node:http';
+import type { StreamProgress } from '../delivery/stream';
 import type { DownloadEvent, DownloadKind, DownloadUser } from './events';
 
 /** What the library knows about a request so far. */
@@ -14,7 +15,7 @@ export interface RequestContext {
   fileId: string | null;
   user: DownloadUser | null;
   /** Body bytes handed to the response so far (stream delivery), and whether the storage failed mid-body. */
-  progress: { bytesSent: number; failed?: boolean };
+  progress: StreamProgress;
   /** The final event, once the request is over. */
   event: DownloadEvent | null;
 }

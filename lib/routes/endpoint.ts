@@ -5,7 +5,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import onFinished from 'on-finished';
-import onHeaders from 'on-headers';
 import { runMiddleware, wantsChallenge } from '../access/authenticate';
 import { readSignedQuery } from '../access/signed-url';
 import { sendText } from '../delivery/respond';
@@ -25,8 +24,21 @@ function publicHeaders(res: ServerResponse): void {
   res.setHeader('Access-Control-Allow-Origin', '*');
   res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges, ETag, Last-Modified, X-Request-Id');
   res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-  // A host session middleware mounted before us must not set cookies on podcast enclosures.
-  onHeaders(res, () => res.removeHeader('Set-Cookie'));
+  // A host session middleware mounted before us must not set cookies on podcast enclosures:
+  // drop any cookie already set, and refuse the ones it adds when the headers are written
+  // (its on-headers hook runs after ours, so removing in a hook of our own would be too early).
+  res.removeHeader('Set-Cookie');
+  const setHeader = res.setHeader.bind(res);
+  res.setHeader = (name, value) => (String(name).toLowerCase() === 'set-cookie' ? res : setHeader(name, value));
+  const appendHeader = res.appendHeader.bind(res);
+  res.appendHeader = (name, value) => (String(name).toLowerCase() === 'set-cookie' ? res : appendHeader(name, value));
+}
+
+/** passport's `failWithError` passes an AuthenticationError (status 401/403) instead of answering. */
+function authFailure(err: unknown): number {
+  const status = (err as { status?: unknown } | null)?.status;
+  if (status === 401 || status === 403) return status;
+  throw err;
 }
 
 function extensionOf(filename: string): string {
@@ -91,7 +103,14 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
         } else {
           // A user already set by the host (passport.session() mounted app-wide) is authenticated.
           const known = req.user !== undefined && req.user !== null && req.user !== false;
-          if (!known && wiring.authenticate && (await runMiddleware(wiring.authenticate, req, res)) === 'handled') return;
+          if (!known && wiring.authenticate) {
+            const step = await runMiddleware(wiring.authenticate, req, res).catch((err: unknown) => authFailure(err));
+            if (step === 'handled') return;
+            if (typeof step === 'number') {
+              return refuse(step, step === 401 ? 'Authentication required' : 'Forbidden',
+                step === 401 && wantsChallenge(req) ? { 'WWW-Authenticate': wiring.challenge } : {});
+            }
+          }
           if (req.user === undefined || req.user === null || req.user === false) {
             return refuse(401, 'Authentication required', wantsChallenge(req) ? { 'WWW-Authenticate': wiring.challenge } : {});
           }
@@ -146,7 +165,8 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
       delivery: r ? r.delivery : null,
       method: req.method ?? 'GET',
       range: typeof req.headers.range === 'string' ? req.headers.range : null,
-      bytesSent: r ? r.bytesSent : 0,
+      // null only where nginx or S3 sent the body; refusals and empty answers sent no file bytes.
+      bytesSent: r && (r.delivery === 'accel' || r.delivery === 'redirect') ? null : (r?.bytesSent ?? 0),
       size: r ? r.size : null,
       durationMs: Date.now() - started,
       ip: wiring.clientIp(req),
