@@ -182,6 +182,7 @@ export function createDelivery(options: DeliveryOptions = {}): Delivery {
             range: p.range ?? undefined,
             ifMatch: meta.etag,
             signal: controller.signal,
+            meta,
           });
         } catch (err) {
           if (isStorageError(err) && err.code === 'changed' && attempt === 0) continue;

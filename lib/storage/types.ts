@@ -30,6 +30,8 @@ export interface OpenOptions {
   ifMatch?: string;
   /** Aborts the read (and releases sockets and descriptors) when the client goes away. */
   signal?: AbortSignal;
+  /** The metadata this storage's `stat` returned for the key, so it can skip resolving it again. */
+  meta?: ObjectMeta;
 }
 
 /** Where nginx should fetch the bytes from, for an X-Accel-Redirect hand-off. */

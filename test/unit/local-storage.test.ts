@@ -221,3 +221,24 @@ describe('fileEtag', () => {
     assert.equal(fileEtag({ mtimeMs: 0, size: 0 }), '"0-0"');
   });
 });
+
+describe('open() with the metadata stat() returned', () => {
+  it('reads the file stat() found, even if the key was repointed since (one response, one file)', async () => {
+    const dir = await makeTempDir();
+    try {
+      await writeFile(path.join(dir.dir, 'a.mp3'), 'AAAA');
+      await writeFile(path.join(dir.dir, 'b.mp3'), 'BBBB');
+      await symlink('a.mp3', path.join(dir.dir, 'current.mp3'));
+      const storage = localStorage({ root: dir.dir, accelPrefix: '/_m' });
+      const meta = await storage.stat('current.mp3');
+      assert.ok(meta);
+      await rm(path.join(dir.dir, 'current.mp3'));
+      await symlink('b.mp3', path.join(dir.dir, 'current.mp3'));
+      assert.equal((await readAll(await storage.open('current.mp3', { meta }))).toString(), 'AAAA');
+      assert.equal((await storage.accel?.('current.mp3', { meta }))?.uri, '/_m/a.mp3');
+      assert.equal((await readAll(await storage.open('current.mp3', {}))).toString(), 'BBBB', 'without meta it resolves afresh');
+    } finally {
+      await dir.cleanup();
+    }
+  });
+});

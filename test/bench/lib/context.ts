@@ -1,0 +1,165 @@
+// What scenarios share in one run: scaled sizes, the S3 endpoint (started on first use), objects and
+// local files (created once, on first use), child servers and nginx (stopped at cleanup), and the
+// result lines.
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { nginxConfig } from '../../../lib';
+import { freePort, startNginx, type NginxInstance } from '../../support/nginx';
+import { createTestS3Client, putObjectStream, sha256OfRange, writeDeterministicFile } from '../../support/s3';
+import { startChild, type BenchChild } from './child';
+import { jsonLine, type Metric } from './report';
+import { startS3, type S3Env } from './s3env';
+import { buildStorages, type ServerSpec } from './storages';
+
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+
+/** Test data made once per run. */
+export interface Fixture {
+  seed: string;
+  size: number;
+  /** S3 key (objects) or path relative to the media root (files). */
+  key: string;
+  /** sha256 of the whole content (computed once, on first use). */
+  sha256(): Promise<string>;
+}
+
+/** Objects and files the scenarios share; sizes at scale 1. */
+const OBJECTS = { big: 2 * GiB, gig: GiB, warm: MiB } as const;
+export type ObjectName = keyof typeof OBJECTS;
+
+export interface BenchContext {
+  scale: number;
+  runDir: string;
+  mediaRoot: string;
+  /** bytes × scale, in whole MiB (at least 1 MiB). */
+  scaled(bytes: number): number;
+  s3(): Promise<S3Env>;
+  object(name: ObjectName): Promise<Fixture>;
+  /** A 1 GiB (× scale) file under mediaRoot. */
+  localFile(): Promise<Fixture>;
+  server(label: string, spec: ServerSpec): Promise<BenchChild>;
+  proxy(): Promise<BenchChild>;
+  /**
+   * nginx with the library's config (nginxConfig, from the same storages as the app's `spec`) in
+   * front of `appPort`, plus a plain `location /direct/ { alias mediaRoot/; }` server on directUrl.
+   */
+  nginx(appPort: number, spec: ServerSpec): Promise<NginxInstance & { directUrl: string }>;
+  emit(m: Metric): void;
+  log(msg: string): void;
+  lines: Metric[];
+  /** Stops servers, nginx and Ceph (interrupting a start in progress), removes uploads and temp data. */
+  cleanup(): Promise<void>;
+}
+
+function memo<T>(make: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= make());
+}
+
+export function createContext(scale: number, runDir: string): BenchContext {
+  const t0 = Date.now();
+  const mediaRoot = path.join(runDir, 'media');
+  mkdirSync(mediaRoot, { recursive: true });
+  const runId = path.basename(runDir);
+  const prefix = `station-files-bench/${runId}/`;
+  const lines: Metric[] = [];
+  const stoppers: (() => Promise<void>)[] = [];
+  const uploaded: string[] = [];
+  let killCephStart: (() => void) | undefined;
+  let s3Env: S3Env | undefined;
+  const log = (msg: string): void => {
+    process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
+  };
+  const scaled = (bytes: number): number => Math.max(MiB, Math.round((bytes * scale) / MiB) * MiB);
+
+  let s3Starting: Promise<S3Env> | undefined;
+  const s3 = memo(async () => {
+    s3Starting = startS3(runDir, (kill) => (killCephStart = kill));
+    s3Env = await s3Starting.finally(() => (killCephStart = undefined));
+    log(`S3 at ${s3Env.cfg.endpoint}, bucket ${s3Env.cfg.bucket}${s3Env.own ? ' (own Ceph)' : ''}`);
+    return s3Env;
+  });
+
+  const fixture = (seed: string, size: number, key: string): Fixture => ({
+    seed,
+    size,
+    key,
+    sha256: memo(() => sha256OfRange(seed, size, 0, size - 1)),
+  });
+
+  const objects = new Map<ObjectName, () => Promise<Fixture>>();
+  for (const [name, bytes] of Object.entries(OBJECTS) as [ObjectName, number][]) {
+    objects.set(name, memo(async () => {
+      const env = await s3();
+      const size = name === 'warm' ? bytes : scaled(bytes);
+      const f = fixture(`bench-${name}-${size}`, size, `${prefix}${name}.bin`);
+      const t = Date.now();
+      const { client } = createTestS3Client();
+      try {
+        await putObjectStream(client, env.cfg.bucket, f.key, f.seed, f.size);
+      } finally {
+        client.destroy();
+      }
+      uploaded.push(f.key);
+      log(`uploaded ${f.key} (${(size / MiB).toFixed(0)} MiB) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      return f;
+    }));
+  }
+
+  const localFile = memo(async () => {
+    const size = scaled(GiB);
+    const f = fixture(`bench-local-${size}`, size, 'local-1g.bin');
+    await writeDeterministicFile(path.join(mediaRoot, f.key), f.seed, f.size);
+    return f;
+  });
+
+  const track = <T extends { stop(): Promise<void> }>(x: T): T => {
+    stoppers.push(() => x.stop());
+    return x;
+  };
+
+  const ctx: BenchContext = {
+    scale,
+    runDir,
+    mediaRoot,
+    scaled,
+    s3,
+    object: (name) => objects.get(name)!(),
+    localFile,
+    server: async (label, spec) => track(await startChild(label, 'server.ts', { BENCH_SERVER: JSON.stringify(spec) })),
+    proxy: async () => {
+      await s3();
+      return track(await startChild('buffering-proxy', 'buffering-proxy.ts', {}));
+    },
+    nginx: async (appPort, spec) => {
+      const [port, directPort] = [await freePort(), await freePort()];
+      const { storages, client } = buildStorages(spec);
+      const generated = await nginxConfig({ listen: `127.0.0.1:${port}`, app: `127.0.0.1:${appPort}`, storages }).finally(() => client?.destroy());
+      const config = `${generated}\n# benchmark baseline: the same files served by nginx directly\nserver {\n    listen 127.0.0.1:${directPort};\n` +
+        `    server_tokens off;\n    location /direct/ { alias ${mediaRoot}/; }\n}\n`;
+      const n = track(await startNginx({ config, listenPort: port }));
+      return { ...n, directUrl: `http://127.0.0.1:${directPort}` };
+    },
+    emit: (m) => {
+      lines.push(m);
+      process.stdout.write(`${jsonLine(m)}\n`);
+    },
+    log,
+    lines,
+    cleanup: memo(async () => {
+      for (const stop of stoppers.splice(0).reverse()) await stop().catch((err: unknown) => log(`cleanup: ${String(err)}`));
+      if (s3Env && !s3Env.own && uploaded.length) {
+        const { client } = createTestS3Client();
+        for (const Key of uploaded) await client.send(new DeleteObjectCommand({ Bucket: s3Env.cfg.bucket, Key })).catch(() => {});
+        client.destroy();
+      }
+      killCephStart?.(); // a start in progress: interrupt it, and let it stop what it started
+      const env = s3Env ?? (await s3Starting?.catch(() => undefined));
+      if (env) await env.stop().catch((err: unknown) => log(`stopping Ceph failed: ${String(err)}`));
+      rmSync(runDir, { recursive: true, force: true });
+    }),
+  };
+  return ctx;
+}

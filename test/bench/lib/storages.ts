@@ -1,0 +1,33 @@
+// Storages described as JSON (so the parent can hand them to a child server), built with the
+// library's own constructors and the bench S3 client config.
+import type { S3Client } from '@aws-sdk/client-s3';
+import { localStorage, s3Storage, type Storage } from '../../../lib';
+import { benchS3Client } from './s3env';
+
+export type StorageSpec =
+  | { kind: 'local'; root: string; accelPrefix?: string }
+  | { kind: 's3'; prefix?: string; accel?: boolean };
+
+export interface ServerSpec {
+  storages: Record<string, StorageSpec>;
+  /** Serve this directory with express.static under /__static/. */
+  staticRoot?: string;
+  /** Serve /__pipe/<object key>: GetObject piped to the response, nothing else. */
+  pipe?: boolean;
+}
+
+/** Builds the storages of `spec`; `client` is the S3 client they share (undefined without S3). */
+export function buildStorages(spec: ServerSpec): { storages: Record<string, Storage>; client?: S3Client } {
+  const storages: Record<string, Storage> = {};
+  let client: S3Client | undefined;
+  for (const [name, s] of Object.entries(spec.storages)) {
+    if (s.kind === 'local') {
+      storages[name] = localStorage({ root: s.root, accelPrefix: s.accelPrefix });
+    } else {
+      client ??= benchS3Client();
+      const bucket = process.env.S3_BUCKET ?? 'station-files-bench';
+      storages[name] = s3Storage({ client, bucket, prefix: s.prefix, accel: s.accel ? {} : undefined });
+    }
+  }
+  return { storages, client };
+}

@@ -1,0 +1,49 @@
+// s3-throughput: a 1 GiB (× scale) object downloaded through the library (stream mode) vs a direct
+// GetObject by a client of the same config in this process; best of 3 each, in alternation. Also
+// (no target) the library vs a bare GetObject → pipeline(Body, res) in the same server process: the
+// direct GetObject has no second Node process on the path, so that ratio isolates the library's cost.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { bestThroughput, httpArm } from '../lib/client';
+import type { BenchContext } from '../lib/context';
+import { metric } from '../lib/report';
+import { benchS3Client } from '../lib/s3env';
+
+const NAME = 's3-throughput';
+
+export async function run(ctx: BenchContext): Promise<void> {
+  const obj = await ctx.object('gig');
+  const env = await ctx.s3();
+  const expected = { bytes: obj.size, sha256: await obj.sha256() };
+  const lib = await ctx.server('library', { storages: { s3: { kind: 's3' } }, pipe: true });
+  const client = benchS3Client(env.cfg);
+  const direct = {
+    name: 'direct GetObject',
+    run: async (hash: boolean) => {
+      const t0 = performance.now();
+      const out = await client.send(new GetObjectCommand({ Bucket: env.cfg.bucket, Key: obj.key }));
+      if (!(out.Body instanceof Readable)) throw new Error('GetObject gave no Node stream');
+      const h = hash ? createHash('sha256') : undefined;
+      let bytes = 0;
+      for await (const chunk of out.Body) {
+        bytes += (chunk as Buffer).length;
+        h?.update(chunk as Buffer);
+      }
+      return { bytes, ms: performance.now() - t0, sha256: h?.digest('hex') };
+    },
+  };
+  try {
+    const [libMBps, directMBps, pipeMBps] = await bestThroughput(
+      [httpArm('library', `${lib.url}/s3/${obj.key}`), direct, httpArm('bare pipe in server', `${lib.url}/__pipe/${obj.key}`)],
+      expected,
+      3,
+      ctx.log,
+    );
+    ctx.emit(metric(NAME, 'throughput', libMBps ?? 0, 'MB/s', { baseline: directMBps, target: { on: 'ratio', op: '>=', limit: 0.85 } }));
+    ctx.emit(metric(NAME, 'throughput_vs_bare_pipe', libMBps ?? 0, 'MB/s', { baseline: pipeMBps }));
+  } finally {
+    client.destroy();
+    await lib.stop();
+  }
+}
