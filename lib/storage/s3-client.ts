@@ -66,7 +66,11 @@ export function createS3Client(settings: S3ClientSettings = {}): S3Client {
       httpAgent: new http.Agent(agentOptions),
       httpsAgent: new https.Agent(agentOptions),
       connectionTimeout,
+      // No bytes from S3 for this long, before or during the body: the transfer fails (and
+      // stream delivery resumes it) instead of hanging, and the socket is released.
+      socketTimeout: idleTimeout,
       requestTimeout: idleTimeout,
+      throwOnRequestTimeout: true,
     }),
   });
 }

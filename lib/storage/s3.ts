@@ -11,6 +11,7 @@ import { StorageError } from '../errors';
 import { contentDisposition } from '../http/disposition';
 import { keySegments } from './keys';
 import { resolveDelivery } from './delivery-preference';
+import { normalizeResume, resumable, type ResumeOptions } from './resume';
 import type { AccelRequest, AccelTarget, DeliveryMode, DeliveryPreference, ObjectMeta, OpenOptions, PresignOptions, Storage } from './types';
 
 /** nginx hand-off settings for S3 objects. */
@@ -35,6 +36,13 @@ export interface S3StorageOptions {
   prefix?: string;
   /** Hand S3 downloads to nginx (X-Accel-Redirect to a proxying location). @default undefined */
   accel?: S3AccelOptions;
+  /**
+   * Transparent resume of stream deliveries: when S3 fails mid-body, re-request from the next
+   * byte (same ETag) up to `attempts` times with backoff. @default { attempts: 3, backoffMs: 200 }
+   */
+  resume?: ResumeOptions;
+  /** Called for every resume (for logs and metrics). @default undefined */
+  onResume?: (info: { key: string; attempt: number; offset: number; cause: unknown }) => void;
   /** `auto`: accel when `accel` is set, else stream; `redirect` sends clients a presigned URL. @default 'auto' */
   delivery?: DeliveryPreference;
 }
@@ -86,6 +94,8 @@ interface NormalizedS3Options {
   prefix: string;
   accel?: Required<S3AccelOptions>;
   delivery: DeliveryMode;
+  resume: Required<ResumeOptions>;
+  onResume?: S3StorageOptions['onResume'];
 }
 
 function normalizeOptions(options: S3StorageOptions): NormalizedS3Options {
@@ -108,7 +118,9 @@ function normalizeOptions(options: S3StorageOptions): NormalizedS3Options {
     accel = { location, urlExpiresIn };
   }
   const delivery = resolveDelivery('s3Storage', options.delivery, { accel: accel !== undefined, presign: true });
-  return { client: options.client, bucket: options.bucket, prefix, accel, delivery };
+  if (options.onResume !== undefined && typeof options.onResume !== 'function') throw new TypeError('s3Storage: `onResume` must be a function');
+  const resume = normalizeResume(options.resume, 's3Storage');
+  return { client: options.client, bucket: options.bucket, prefix, accel, delivery, resume, onResume: options.onResume };
 }
 
 /**
@@ -123,7 +135,7 @@ function normalizeOptions(options: S3StorageOptions): NormalizedS3Options {
  * });
  */
 export function s3Storage(options: S3StorageOptions): S3Storage {
-  const { client, bucket, prefix, accel, delivery } = normalizeOptions(options);
+  const { client, bucket, prefix, accel, delivery, resume, onResume } = normalizeOptions(options);
   const objectKey = (key: string): string | null => (keySegments(key) ? prefix + key : null);
 
   async function stat(key: string, signal?: AbortSignal): Promise<ObjectMeta | null> {
@@ -149,7 +161,19 @@ export function s3Storage(options: S3StorageOptions): S3Storage {
   async function open(key: string, opts: OpenOptions): Promise<Readable> {
     const Key = objectKey(key);
     if (Key === null) throw new StorageError('not-found', 'invalid key');
-    const Range = opts.range ? `bytes=${opts.range.start}-${opts.range.end}` : undefined;
+    const first = await get(Key, opts.range, opts);
+    // Resume only when the version is pinned (If-Match): otherwise bytes of two versions could mix.
+    if (!opts.ifMatch || resume.attempts === 0) return first;
+    const start = opts.range?.start ?? 0;
+    const end = opts.range?.end ?? (opts.meta ? opts.meta.size - 1 : undefined);
+    return resumable(first, (offset) => get(Key, { start: start + offset, end }, opts), resume, opts.signal, onResume
+      ? (attempt, offset, cause) => onResume({ key, attempt, offset: start + offset, cause })
+      : undefined);
+  }
+
+  /** One GetObject of an explicit range (`end` absent: to the end), tied to the abort signal. */
+  async function get(Key: string, range: { start: number; end?: number } | undefined, opts: OpenOptions): Promise<Readable> {
+    const Range = range ? `bytes=${range.start}-${range.end ?? ''}` : undefined;
     let body: unknown;
     try {
       const out = await client.send(

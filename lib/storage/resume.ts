@@ -1,0 +1,73 @@
+/**
+ * Transparent upstream resume: when a storage body fails mid-stream (connection reset, idle
+ * timeout while a slow client held the stream back), read on from the next byte not yet passed
+ * downstream, pinned to the same object version, so the client sees one uninterrupted response.
+ */
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** How often and how patiently to resume. */
+export interface ResumeOptions {
+  /** Re-requests per response after the first body failed. 0 turns resuming off. @default 3 */
+  attempts?: number;
+  /** Wait before the first re-request, doubled for each further one. @default 200 */
+  backoffMs?: number;
+}
+
+/** Validates {@link ResumeOptions} once. */
+export function normalizeResume(options: ResumeOptions | undefined, factory: string): Required<ResumeOptions> {
+  const attempts = options?.attempts ?? 3;
+  const backoffMs = options?.backoffMs ?? 200;
+  if (!Number.isInteger(attempts) || attempts < 0 || attempts > 20) throw new TypeError(`${factory}: resume.attempts must be 0…20`);
+  if (!Number.isInteger(backoffMs) || backoffMs < 0 || backoffMs > 60_000) throw new TypeError(`${factory}: resume.backoffMs must be 0…60000`);
+  return { attempts, backoffMs };
+}
+
+/** Reopens the object from `offset` bytes after the original start (same version). */
+export type Reopen = (offset: number) => Promise<Readable>;
+
+/**
+ * Wraps a body so that failures are resumed with `reopen(bytesAlreadyPassedOn)`. Aborts (the
+ * signal) are never resumed, and a reopen that fails (object changed: If-Match) ends the stream
+ * with that error, so bytes of two versions are never mixed.
+ *
+ * @example
+ * const body = resumable(first, (offset) => getRange(start + offset, end), { attempts: 3, backoffMs: 200 }, signal);
+ */
+export function resumable(
+  first: Readable,
+  reopen: Reopen,
+  options: Required<ResumeOptions>,
+  signal?: AbortSignal,
+  onResume?: (attempt: number, offset: number, cause: unknown) => void,
+): Readable {
+  if (options.attempts === 0) return first;
+  let current = first;
+  let closed = false;
+  async function* generate(): AsyncGenerator<Buffer> {
+    let passed = 0;
+    let attempt = 0;
+    for (;;) {
+      try {
+        for await (const chunk of current) {
+          passed += (chunk as Buffer).length;
+          yield chunk as Buffer;
+        }
+        return;
+      } catch (err) {
+        if (closed || signal?.aborted || attempt >= options.attempts) throw err;
+        attempt += 1;
+        onResume?.(attempt, passed, err);
+        await sleep(options.backoffMs * 2 ** (attempt - 1), undefined, { signal });
+        current = await reopen(passed);
+      }
+    }
+  }
+  const wrapper = Readable.from(generate(), { objectMode: false });
+  // The generator may be waiting on the body when the consumer goes away: end the body directly.
+  wrapper.once('close', () => {
+    closed = true;
+    current.destroy();
+  });
+  return wrapper;
+}
