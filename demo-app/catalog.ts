@@ -1,6 +1,7 @@
 /** The demo's catalog for station-files: URL ids → file references, from SQLite. */
 import type { Catalog, FileRef } from '../lib';
 import type { Db, FileRow } from './db/database';
+import { fileUrls } from './urls';
 
 const ID = /^\d{1,12}$/;
 
@@ -36,17 +37,7 @@ export function demoCatalog(db: Db): Catalog {
 }
 
 /** The access-controlled URL of a file (below the app root). */
-export function fileUrl(shortcode: string, row: FileRow): string {
-  switch (row.kind) {
-    case 'recording': return `/api/station/${shortcode}/streamer/${row.streamer_id}/broadcast/${row.id}/download`;
-    case 'media': return `/api/station/${shortcode}/file/${row.id}/play`;
-    case 'episode': return `/api/station/${shortcode}/podcast/${row.podcast_id}/episode/${row.id}/media`;
-  }
-}
+export const fileUrl = (shortcode: string, row: FileRow): string => fileUrls({ shortcode }, row).url ?? '';
 
 /** The public enclosure URL of an episode (below the app root). */
-export function publicEpisodeUrl(shortcode: string, row: FileRow): string {
-  const dot = row.filename.lastIndexOf('.');
-  const ext = dot > 0 ? row.filename.slice(dot + 1).toLowerCase() : 'bin';
-  return `/api/station/${shortcode}/public/podcast/${row.podcast_id}/episode/${row.id}/download.${ext}`;
-}
+export const publicEpisodeUrl = (shortcode: string, row: FileRow): string => fileUrls({ shortcode }, row).publicUrl ?? '';

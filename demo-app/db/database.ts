@@ -80,7 +80,7 @@ export function openDatabase(file: string) {
       'SELECT u.id, u.email, u.name, u.global_admin FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?'),
     streamerName: db.prepare<[number], { name: string }>('SELECT name FROM streamers WHERE id = ?'),
     streamerByName: db.prepare<[number, string], { id: number }>('SELECT id FROM streamers WHERE station_id = ? AND name = ?'),
-    insertStreamer: db.prepare<[number, string]>('INSERT INTO streamers (station_id, name) VALUES (?, ?)'),
+    insertStreamer: db.prepare<[number, string]>('INSERT OR IGNORE INTO streamers (station_id, name) VALUES (?, ?)'),
     insertFile: db.prepare(
       `INSERT INTO files (station_id, kind, title, storage, key, filename, content_type, size, duration_s, created_at,
          streamer_id, artist, podcast_id, description, published_at)
@@ -110,12 +110,13 @@ export function openDatabase(file: string) {
   return {
     raw: db,
     close: () => db.close(),
-    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    /** An IMMEDIATE transaction: takes the write lock first, so read-then-write waits for busy_timeout instead of failing. */
+    transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
 
     stations: (): Station[] => q.stations.all(),
     /** A station by numeric id or shortcode. */
     station: (ref: string | number): Station | undefined =>
-      typeof ref === 'number' || /^\d+$/.test(ref) ? q.stationById.get(Number(ref)) ?? q.stationByCode.get(String(ref)) : q.stationByCode.get(ref),
+      q.stationByCode.get(String(ref)) ?? (/^\d+$/.test(String(ref)) ? q.stationById.get(Number(ref)) : undefined),
     addStation: (shortcode: string, name: string): Station => {
       const id = Number(q.insertStation.run(shortcode, name).lastInsertRowid);
       return { id, shortcode, name };
@@ -141,8 +142,8 @@ export function openDatabase(file: string) {
 
     streamerName: (id: number): string => q.streamerName.get(id)?.name ?? '',
     streamer: (stationId: number, name: string): number => {
-      const known = q.streamerByName.get(stationId, name);
-      return known ? known.id : Number(q.insertStreamer.run(stationId, name).lastInsertRowid);
+      q.insertStreamer.run(stationId, name); // unique (station, name): safe when the CLI and the server race
+      return (q.streamerByName.get(stationId, name) as { id: number }).id;
     },
     addFile: (f: NewFile): number =>
       Number(q.insertFile.run({

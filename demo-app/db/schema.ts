@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS streamers (
   station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
   name TEXT NOT NULL
 );
+CREATE UNIQUE INDEX IF NOT EXISTS streamers_station_name ON streamers (station_id, name);
 CREATE TABLE IF NOT EXISTS files (
   id INTEGER PRIMARY KEY,
   station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
