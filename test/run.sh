@@ -1,17 +1,22 @@
 #!/bin/bash
-# Whole-suite runner:  bash test/run.sh [TEST_FILE...]   (default: every test/**/*.test.ts)
+# Whole-suite runner:  bash test/run.sh [TEST_FILE...]   (default: every test/**/*.test.ts but test/reliability/)
 # Without S3_ENDPOINT it starts a throwaway Ceph S3 (test/support/ceph-s3.sh) under .test-tmp/, exports
 # S3_* and CEPH_DIR for the tests, and always stops it on exit. With S3_ENDPOINT set (MinIO, AWS, ...)
 # the given S3_* env is used as-is. NO_S3=1 skips S3 entirely (e.g. for unit-only runs).
 # Exits with the node test runner's status.
 set -euo pipefail
+# Default: every test but the minutes-long ones in test/reliability/; `--reliability`: only those
+# (scaled by RELIABILITY_SCALE, see test/reliability/README.md).
+RELIABILITY=0
+[ "${1:-}" = --reliability ] && { RELIABILITY=1; shift; }
 FILES=()
 for f in "$@"; do FILES+=("$(realpath -e "$f")"); done   # given files, relative to the caller's cwd
 cd "$(dirname "$0")/.."
 TMP=$PWD/.test-tmp CEPH=$PWD/test/support/ceph-s3.sh
 mkdir -p "$TMP"
 
-[ $# -gt 0 ] || mapfile -t FILES < <(find test -name '*.test.ts' | sort)
+if [ $RELIABILITY = 1 ]; then mapfile -t FILES < <(find test/reliability -name '*.test.ts' | sort)
+elif [ $# -eq 0 ]; then mapfile -t FILES < <(find test -name '*.test.ts' -not -path 'test/reliability/*' | sort); fi
 [ ${#FILES[@]} -gt 0 ] || { echo "run.sh: no test files found" >&2; exit 1; }
 
 OWN_CEPH='' NODE_PID=''
