@@ -5,6 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isStorageError } from '../errors';
 
 /** How often and how patiently to resume. */
 export interface ResumeOptions {
@@ -44,9 +45,28 @@ export function resumable(
   if (options.attempts === 0) return first;
   let current = first;
   let closed = false;
+  let attempt = 0;
+  /** Backs off and reopens until a reopen works; a storage that is still down costs an attempt. */
+  async function reopenWithRetries(cause: unknown, passed: number): Promise<Readable> {
+    let last = cause;
+    for (;;) {
+      if (closed || signal?.aborted || attempt >= options.attempts) throw last;
+      attempt += 1;
+      onResume?.(attempt, passed, last);
+      await sleep(options.backoffMs * 2 ** (attempt - 1), undefined, { signal });
+      try {
+        return await reopen(passed);
+      } catch (err) {
+        // Only an unreachable storage is worth another try: a changed or vanished object, or
+        // an abort, ends the response (never bytes of two versions).
+        if (!isStorageError(err) || err.code !== 'unavailable') throw err;
+        last = err;
+      }
+    }
+  }
+
   async function* generate(): AsyncGenerator<Buffer> {
     let passed = 0;
-    let attempt = 0;
     for (;;) {
       try {
         for await (const chunk of current) {
@@ -55,11 +75,7 @@ export function resumable(
         }
         return;
       } catch (err) {
-        if (closed || signal?.aborted || attempt >= options.attempts) throw err;
-        attempt += 1;
-        onResume?.(attempt, passed, err);
-        await sleep(options.backoffMs * 2 ** (attempt - 1), undefined, { signal });
-        current = await reopen(passed);
+        current = await reopenWithRetries(err, passed);
       }
     }
   }

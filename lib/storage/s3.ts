@@ -70,6 +70,7 @@ export const S3_ACCEL_HEADERS = {
 
 interface SdkError {
   name?: string;
+  code?: string;
   Code?: string;
   $metadata?: { httpStatusCode?: number };
 }
@@ -85,7 +86,8 @@ function toStorageError(err: unknown, signal?: AbortSignal): StorageError {
   if (signal?.aborted || name === 'AbortError') return new StorageError('aborted', 'S3 request aborted', { cause: err });
   if (status === 404 || name === 'NoSuchKey' || name === 'NotFound') return new StorageError('not-found', 'no such S3 object', { cause: err });
   if (status === 412 || name === 'PreconditionFailed') return new StorageError('changed', 'S3 object changed since the response was planned', { cause: err });
-  return new StorageError('unavailable', `S3 request failed (${name ?? 'error'}${status ? ` ${status}` : ''})`, { cause: err });
+  const code = (err as SdkError | undefined)?.code;
+  return new StorageError('unavailable', `S3 request failed (${[name, code, status].filter(Boolean).join(' ') || 'error'})`, { cause: err });
 }
 
 interface NormalizedS3Options {
