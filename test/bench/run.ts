@@ -13,8 +13,12 @@ import { markdownTable, metric, writeResults } from './lib/report';
 import { cleanStaleRuns, REPO_ROOT } from './lib/s3env';
 import * as accel from './scenarios/accel';
 import * as localStream from './scenarios/local-stream';
+import * as memoryMatrix from './scenarios/memory-matrix';
+import * as overhead from './scenarios/overhead';
+import * as podcastPattern from './scenarios/podcast-pattern';
 import * as s3Concurrency from './scenarios/s3-concurrency';
 import * as s3Memory from './scenarios/s3-memory';
+import * as s3ProxyCompare from './scenarios/s3-proxy-compare';
 import * as s3Throughput from './scenarios/s3-throughput';
 import * as seek from './scenarios/seek';
 
@@ -25,6 +29,10 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   seek: seek.run,
   'local-stream': localStream.run,
   accel: accel.run,
+  's3-proxy-compare': s3ProxyCompare.run,
+  'memory-matrix': memoryMatrix.run,
+  'podcast-pattern': podcastPattern.run,
+  overhead: overhead.run,
 };
 
 function parseArgs(argv: string[]): { names: string[]; scale: number } {

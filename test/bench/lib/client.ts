@@ -5,6 +5,8 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 export interface GetOptions {
+  /** @default 'GET' (HEAD: no body expected) */
+  method?: 'GET' | 'HEAD';
   headers?: http.OutgoingHttpHeaders;
   /** false (default): a fresh connection. */
   agent?: http.Agent | false;
@@ -44,7 +46,8 @@ export function get(url: string, opts: GetOptions = {}): Promise<GetResult> {
     let firstChunk: Buffer | undefined;
     let error: Error | undefined;
     let responded = false;
-    const req = http.get(url, { headers: opts.headers, agent: opts.agent ?? false, timeout: opts.timeoutMs ?? 120_000 });
+    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: opts.agent ?? false, timeout: opts.timeoutMs ?? 120_000 });
+    req.end();
     req.on('timeout', () => req.destroy(new Error(`${url}: no data for ${opts.timeoutMs ?? 120_000} ms`)));
     req.on('error', (err) => {
       if (responded) error ??= err;
@@ -100,6 +103,13 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? Number.NaN) + (s[mid] ?? Number.NaN)) / 2;
+}
+
+/** The `p`-th percentile (0–100, nearest rank) of `xs`; NaN when empty. */
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

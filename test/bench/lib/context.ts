@@ -10,7 +10,7 @@ import { createTestS3Client, putObjectStream, sha256OfRange, writeDeterministicF
 import { startChild, type BenchChild } from './child';
 import { jsonLine, type Metric } from './report';
 import { startS3, type S3Env } from './s3env';
-import { buildStorages, type ServerSpec } from './storages';
+import { buildStorages, type ServerSpec, type StationServerSpec } from './storages';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
@@ -25,8 +25,8 @@ export interface Fixture {
   sha256(): Promise<string>;
 }
 
-/** Objects and files the scenarios share; sizes at scale 1. */
-const OBJECTS = { big: 2 * GiB, gig: GiB, warm: MiB } as const;
+/** Objects and files the scenarios share; sizes at scale 1 (`warm` is never scaled). */
+const OBJECTS = { big: 2 * GiB, gig: GiB, m256: 256 * MiB, m64: 64 * MiB, warm: MiB } as const;
 export type ObjectName = keyof typeof OBJECTS;
 
 export interface BenchContext {
@@ -39,13 +39,19 @@ export interface BenchContext {
   object(name: ObjectName): Promise<Fixture>;
   /** A 1 GiB (× scale) file under mediaRoot. */
   localFile(): Promise<Fixture>;
-  server(label: string, spec: ServerSpec): Promise<BenchChild>;
-  proxy(): Promise<BenchChild>;
+  /** A file of exactly `size` bytes at `mediaRoot/<key>` (made once per key; callers scale sizes themselves). */
+  file(key: string, size: number): Promise<Fixture>;
+  /** server.ts (fileHandler) in its own process; `env` is added to its environment. */
+  server(label: string, spec: ServerSpec, env?: Record<string, string>): Promise<BenchChild>;
+  /** station-server.ts (createStationFiles routers) in its own process. */
+  stationServer(label: string, spec: StationServerSpec): Promise<BenchChild>;
+  proxy(env?: Record<string, string>): Promise<BenchChild>;
   /**
    * nginx with the library's config (nginxConfig, from the same storages as the app's `spec`) in
-   * front of `appPort`, plus a plain `location /direct/ { alias mediaRoot/; }` server on directUrl.
+   * front of `appPort`, plus a plain `location /direct/ { alias mediaRoot/; }` server on directUrl,
+   * plus `extra` (more http-level config, e.g. another server block) when given.
    */
-  nginx(appPort: number, spec: ServerSpec): Promise<NginxInstance & { directUrl: string }>;
+  nginx(appPort: number, spec: ServerSpec, extra?: string): Promise<NginxInstance & { directUrl: string }>;
   emit(m: Metric): void;
   log(msg: string): void;
   lines: Metric[];
@@ -115,6 +121,22 @@ export function createContext(scale: number, runDir: string): BenchContext {
     return f;
   });
 
+  const files = new Map<string, Promise<Fixture>>();
+  const file = (key: string, size: number): Promise<Fixture> => {
+    let f = files.get(key);
+    if (!f) {
+      const fx = fixture(`bench-file-${key}-${size}`, size, key);
+      const target = path.join(mediaRoot, ...key.split('/'));
+      mkdirSync(path.dirname(target), { recursive: true });
+      f = writeDeterministicFile(target, fx.seed, fx.size).then(() => fx);
+      files.set(key, f);
+    }
+    return f.then((fx) => {
+      if (fx.size !== size) throw new Error(`file ${key} exists with ${fx.size} bytes, asked for ${size}`);
+      return fx;
+    });
+  };
+
   const track = <T extends { stop(): Promise<void> }>(x: T): T => {
     stoppers.push(() => x.stop());
     return x;
@@ -128,17 +150,19 @@ export function createContext(scale: number, runDir: string): BenchContext {
     s3,
     object: (name) => objects.get(name)!(),
     localFile,
-    server: async (label, spec) => track(await startChild(label, 'server.ts', { BENCH_SERVER: JSON.stringify(spec) })),
-    proxy: async () => {
+    file,
+    server: async (label, spec, env = {}) => track(await startChild(label, 'server.ts', { ...env, BENCH_SERVER: JSON.stringify(spec) })),
+    stationServer: async (label, spec) => track(await startChild(label, 'station-server.ts', { BENCH_STATION: JSON.stringify(spec) })),
+    proxy: async (env = {}) => {
       await s3();
-      return track(await startChild('buffering-proxy', 'buffering-proxy.ts', {}));
+      return track(await startChild('buffering-proxy', 'buffering-proxy.ts', env));
     },
-    nginx: async (appPort, spec) => {
+    nginx: async (appPort, spec, extra) => {
       const [port, directPort] = [await freePort(), await freePort()];
       const { storages, client } = buildStorages(spec);
       const generated = await nginxConfig({ listen: `127.0.0.1:${port}`, app: `127.0.0.1:${appPort}`, storages }).finally(() => client?.destroy());
       const config = `${generated}\n# benchmark baseline: the same files served by nginx directly\nserver {\n    listen 127.0.0.1:${directPort};\n` +
-        `    server_tokens off;\n    location /direct/ { alias ${mediaRoot}/; }\n}\n`;
+        `    server_tokens off;\n    location /direct/ { alias ${mediaRoot}/; }\n}\n${extra ?? ''}`;
       const n = track(await startNginx({ config, listenPort: port }));
       return { ...n, directUrl: `http://127.0.0.1:${directPort}` };
     },

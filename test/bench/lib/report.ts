@@ -14,6 +14,8 @@ export interface Metric {
   /** What passes, e.g. "value <= 32" or "ratio >= 0.85". */
   target?: string;
   pass?: boolean;
+  /** Set when the measurement was not run (value is null): why, e.g. "memory cap: …". */
+  skipped?: string;
 }
 
 export type Op = '<=' | '>=' | '==';
@@ -58,6 +60,11 @@ export function metric(
   return m;
 }
 
+/** A line for a measurement that was deliberately not run: value null, `skipped` says why. */
+export function notRun(scenario: string, name: string, unit: string, why: string): Metric {
+  return { scenario, metric: name, value: Number.NaN, unit, skipped: why };
+}
+
 /** JSON has no NaN: non-finite numbers become null. */
 export function jsonLine(m: Metric): string {
   return JSON.stringify(m, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
@@ -69,7 +76,7 @@ const cell = (v: number | string | boolean | undefined): string =>
 export function markdownTable(lines: Metric[]): string {
   const head = '| scenario | metric | value | unit | baseline | ratio | target | result |\n|---|---|---:|---|---:|---:|---|---|\n';
   return head + lines
-    .map((m) => `| ${[m.scenario, m.metric, m.value, m.unit, m.baseline, m.ratio, m.target, m.pass].map(cell).join(' | ')} |`)
+    .map((m) => `| ${[m.scenario, m.metric, m.value, m.unit, m.baseline, m.ratio, m.target].map(cell).join(' | ')} | ${m.skipped ? `not run: ${m.skipped}` : cell(m.pass)} |`)
     .join('\n') + '\n';
 }
 

@@ -10,13 +10,19 @@ import { ensureBucket, s3TestConfig, type S3TestConfig } from '../../support/s3'
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const CEPH_SCRIPT = path.join(REPO_ROOT, 'test', 'support', 'ceph-s3.sh');
 
-/** The S3 client every arm uses (library server, buffering proxy, direct GetObject): one config. */
+/**
+ * The S3 client every arm uses (library server, buffering proxy, direct GetObject): one config.
+ * `BENCH_S3_MAX_SOCKETS` (set for a child by a scenario that runs more concurrent downloads than
+ * the library's default pool of 50) raises its socket pool; otherwise the library's default.
+ */
 export function benchS3Client(cfg: S3TestConfig = s3TestConfig()): S3Client {
+  const maxSockets = Number(process.env.BENCH_S3_MAX_SOCKETS);
   return createS3Client({
     endpoint: cfg.endpoint,
     region: cfg.region,
     forcePathStyle: cfg.forcePathStyle,
     credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
+    ...(Number.isInteger(maxSockets) && maxSockets > 0 ? { maxSockets } : {}),
   });
 }
 

@@ -16,6 +16,34 @@ export interface ServerSpec {
   pipe?: boolean;
 }
 
+/** The station server's one user's API key (X-API-Key), and its station. */
+export const BENCH_API_KEY = 'bench-key';
+export const BENCH_STATION = 'alpha';
+
+/** A file the station server's catalog knows (station "alpha"; episodes of podcast "p1", published). */
+export interface CatalogFile {
+  storage: string;
+  key: string;
+  filename: string;
+}
+
+/** How station-server.ts wires createStationFiles (see that file). */
+export interface StationServerSpec {
+  storages: Record<string, StorageSpec>;
+  /** Catalog entries by id: media ids (media()) and episode ids (podcasts()) alike. */
+  files: Record<string, CatalogFile>;
+  /**
+   * One createStationFiles instance per entry, its router mounted at `at`. Every instance
+   * authenticates with passport (X-API-Key strategy) and authorizes with staticPermissions;
+   * `log` picks its onDownload sink: none, a no-op function, or jsonLinesLog(`logFile`).
+   */
+  mounts: { at: string; router: 'media' | 'podcasts'; log: 'none' | 'noop' | 'jsonl' }[];
+  /** File for the jsonLinesLog sinks (one sink per mount). */
+  logFile?: string;
+  /** Mount a bare fileHandler (no access control, no log) at `<bare>/<storage>/<key>`. */
+  bare?: string;
+}
+
 /** Builds the storages of `spec`; `client` is the S3 client they share (undefined without S3). */
 export function buildStorages(spec: ServerSpec): { storages: Record<string, Storage>; client?: S3Client } {
   const storages: Record<string, Storage> = {};

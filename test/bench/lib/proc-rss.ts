@@ -1,0 +1,57 @@
+// Peak RSS of processes the benchmark did not write (nginx workers), read from outside through
+// /proc: reset the kernel's high-water mark (VmHWM, via /proc/<pid>/clear_refs) before a transfer,
+// read it after. Needs Linux and permission to write clear_refs (the same user, or root); without
+// it, reset() reports false and the figure is the VmHWM since the process started.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The worker processes of the nginx whose prefix directory is `dir` (pid file `dir/nginx.pid`). */
+export function nginxWorkers(dir: string): number[] {
+  try {
+    const master = Number(readFileSync(path.join(dir, 'nginx.pid'), 'utf8').trim());
+    return readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export interface ProcPeak {
+  /** Resets the peak of every process to its current RSS; false if any reset was refused. */
+  reset(): boolean;
+  /** Summed growth of the processes' peak RSS over their RSS at reset(), MiB (NaN if unreadable). */
+  growthMiB(): number;
+}
+
+/** Tracks the summed peak RSS of `pids` (taken once: restarts are not followed). */
+export function procPeak(pids: number[]): ProcPeak {
+  let base = new Map<number, number>();
+  return {
+    reset() {
+      let ok = pids.length > 0;
+      base = new Map();
+      for (const pid of pids) {
+        try {
+          writeFileSync(`/proc/${pid}/clear_refs`, '5');
+        } catch {
+          ok = false;
+        }
+        base.set(pid, statusField(pid, 'VmRSS') ?? Number.NaN);
+      }
+      return ok;
+    },
+    growthMiB() {
+      let sum = 0;
+      for (const pid of pids) sum += (statusField(pid, 'VmHWM') ?? Number.NaN) - (base.get(pid) ?? Number.NaN);
+      return pids.length ? sum / 1024 / 1024 : Number.NaN;
+    },
+  };
+}
