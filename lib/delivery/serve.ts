@@ -188,6 +188,11 @@ export function createDelivery(options: DeliveryOptions = {}): Delivery {
           if (isStorageError(err) && err.code === 'changed' && attempt === 0) continue;
           throw err;
         }
+        if (controller.signal.aborted || res.destroyed) {
+          // The client left while the storage was opening: that is an abort, not a failure.
+          body.destroy();
+          return { ...sized, outcome: 'aborted', status: 499, range: p.range };
+        }
         res.writeHead(p.status, p.headers);
         const streamed = await streamBody(body, res, p.length, progress);
         return { ...sized, ...streamed, status: p.status, delivery: 'stream', range: p.range };

@@ -13,15 +13,23 @@ export interface ResumeOptions {
   attempts?: number;
   /** Wait before the first re-request, doubled for each further one. @default 200 */
   backoffMs?: number;
+  /**
+   * Give the storage connection back while the client is not reading for this long (a slow
+   * listener behind a full socket), and re-request from the next byte when it reads again, so
+   * slow clients cannot hold every pooled S3 socket. 0 keeps the connection. @default 5000
+   */
+  releaseAfterMs?: number;
 }
 
 /** Validates {@link ResumeOptions} once. */
 export function normalizeResume(options: ResumeOptions | undefined, factory: string): Required<ResumeOptions> {
   const attempts = options?.attempts ?? 3;
   const backoffMs = options?.backoffMs ?? 200;
+  const releaseAfterMs = options?.releaseAfterMs ?? 5000;
+  if (!Number.isInteger(releaseAfterMs) || releaseAfterMs < 0) throw new TypeError(`${factory}: resume.releaseAfterMs must be a whole number of ms`);
   if (!Number.isInteger(attempts) || attempts < 0 || attempts > 20) throw new TypeError(`${factory}: resume.attempts must be 0…20`);
   if (!Number.isInteger(backoffMs) || backoffMs < 0 || backoffMs > 60_000) throw new TypeError(`${factory}: resume.backoffMs must be 0…60000`);
-  return { attempts, backoffMs };
+  return { attempts, backoffMs, releaseAfterMs };
 }
 
 /** Reopens the object from `offset` bytes after the original start (same version). */
@@ -42,10 +50,11 @@ export function resumable(
   signal?: AbortSignal,
   onResume?: (attempt: number, offset: number, cause: unknown) => void,
 ): Readable {
-  if (options.attempts === 0) return first;
+  if (options.attempts === 0 && options.releaseAfterMs === 0) return first;
   let current = first;
   let closed = false;
   let attempt = 0;
+  let released = false;
   /** Backs off and reopens until a reopen works; a storage that is still down costs an attempt. */
   async function reopenWithRetries(cause: unknown, passed: number): Promise<Readable> {
     let last = cause;
@@ -71,11 +80,28 @@ export function resumable(
       try {
         for await (const chunk of current) {
           passed += (chunk as Buffer).length;
+          // While the consumer is not pulling (a full socket to a slow client), release the
+          // storage connection after a while; the next pull reopens from `passed`.
+          const release = options.releaseAfterMs > 0
+            ? setTimeout(() => {
+              released = true;
+              current.destroy();
+            }, options.releaseAfterMs)
+            : undefined;
           yield chunk as Buffer;
+          clearTimeout(release);
         }
-        return;
+        if (!released) return;
       } catch (err) {
-        current = await reopenWithRetries(err, passed);
+        if (!released) current = await reopenWithRetries(err, passed);
+      }
+      if (released) {
+        released = false;
+        if (closed || signal?.aborted) return;
+        current = await reopen(passed).catch((err: unknown) => {
+          if (!isStorageError(err) || err.code !== 'unavailable') throw err;
+          return reopenWithRetries(err, passed);
+        });
       }
     }
   }

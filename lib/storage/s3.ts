@@ -168,7 +168,9 @@ export function s3Storage(options: S3StorageOptions): S3Storage {
     if (!opts.ifMatch || resume.attempts === 0) return first;
     const start = opts.range?.start ?? 0;
     const end = opts.range?.end ?? (opts.meta ? opts.meta.size - 1 : undefined);
-    return resumable(first, (offset) => get(Key, { start: start + offset, end }, opts), resume, opts.signal, onResume
+    const reopen = (offset: number): Promise<Readable> =>
+      end !== undefined && start + offset > end ? Promise.resolve(Readable.from([])) : get(Key, { start: start + offset, end }, opts);
+    return resumable(first, reopen, resume, opts.signal, onResume
       ? (attempt, offset, cause) => onResume({ key, attempt, offset: start + offset, cause })
       : undefined);
   }
