@@ -1,7 +1,8 @@
 /**
  * The nginx hand-off: the app has authenticated, authorized and planned the response; nginx
  * reads the bytes. Only headers nginx keeps across X-Accel-Redirect are sent (Content-Type,
- * Content-Disposition, Cache-Control, Accept-Ranges, …); the rest comes from the internal location.
+ * Content-Disposition, Cache-Control, Accept-Ranges); ETag and Last-Modified come from nginx's
+ * static module or from S3, and the rest is restored by the internal location.
  */
 import type { ServerResponse } from 'node:http';
 import type { ResponsePlan } from '../http/plan';

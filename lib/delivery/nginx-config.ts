@@ -2,7 +2,7 @@
  * nginxConfig: the nginx server block for an app using station-files, generated from the same
  * storages the app uses, so the internal locations and the app cannot drift apart.
  */
-import type { LocalStorage } from '../storage/local';
+import { LOCAL_FULL_SUFFIX, type LocalStorage } from '../storage/local';
 import type { S3Storage } from '../storage/s3';
 import type { Storage } from '../storage/types';
 
@@ -38,12 +38,23 @@ function safe(name: string, value: string): string {
 }
 
 function localLocation(s: LocalStorage): string {
-  return `    # localStorage({ root: '${s.root}', accelPrefix: '${s.accelPrefix}' })
-    location ^~ ${safe('accelPrefix', s.accelPrefix as string)}/ {
+  const prefix = safe('accelPrefix', s.accelPrefix as string);
+  const root = safe('root', s.root);
+  // The app has already decided the preconditions (304/412 never reach nginx), so nginx must
+  // not decide them again: if_modified_since off; and the whole-file plans go to a twin
+  // location with range support off, so a Range header the app ignored stays ignored.
+  const location = (path: string, ranges: string, comment: string): string => `    # ${comment}
+    location ^~ ${path}/ {
         internal;
-        alias ${safe('root', s.root)}/;
+        alias ${root}/;
+        if_modified_since off;
+        max_ranges ${ranges};
 ${restoreHeaders('        ')}
     }`;
+  return [
+    location(prefix, '1', `localStorage({ root: '${s.root}', accelPrefix: '${s.accelPrefix}' }): planned 206 (one range)`),
+    location(`${prefix}${LOCAL_FULL_SUFFIX}`, '0', 'the same files, planned 200 (whole file)'),
+  ].join('\n\n');
 }
 
 function s3Location(location: string, upstream: string): string {

@@ -4,7 +4,7 @@
  * Why not `fresh`: it is written for caches (a request `Cache-Control: no-cache` makes it answer
  * "stale") and it lets If-Modified-Since veto a matching If-None-Match, which 13.1.3 forbids.
  */
-import { parseHttpDate } from './http-date';
+import { parseHttpDate, trimOws } from './http-date';
 
 /** The validators of the selected representation. */
 export interface Validators {
@@ -43,7 +43,7 @@ export function parseEtagList(value: string): string[] {
     } else current += ch;
   }
   members.push(current);
-  return members.map((m) => m.trim()).filter((m) => ENTITY_TAG.test(m));
+  return members.map(trimOws).filter((m) => ENTITY_TAG.test(m));
 }
 
 const opaque = (tag: string): string => (tag.startsWith('W/') ? tag.slice(2) : tag);
@@ -105,7 +105,7 @@ export function evaluatePreconditions(
  * ifRangeAllows('W/"abc"', { etag: '"abc"', lastModified }) // false
  */
 export function ifRangeAllows(ifRange: string, validators: Validators): boolean {
-  const value = ifRange.trim();
+  const value = trimOws(ifRange);
   if (value.startsWith('"') || value.startsWith('W/')) return strongMatch(value, validators.etag);
   const date = parseHttpDate(value);
   return date !== undefined && date === seconds(validators.lastModified);

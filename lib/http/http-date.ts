@@ -13,10 +13,19 @@ const IMF = new RegExp(`^${DAY}, (\\d{2}) ${MON} (\\d{4}) ${TIME} GMT$`);
 const RFC850 = new RegExp(`^${LONG_DAY}, (\\d{2})-${MON}-(\\d{2}) ${TIME} GMT$`);
 const ASCTIME = new RegExp(`^${DAY} ${MON} ([ \\d]\\d) ${TIME} (\\d{4})$`);
 
+/** Strips HTTP optional white space (SP and HTAB only, RFC 9110 5.6.3; not NBSP or other Unicode spaces). */
+export function trimOws(s: string): string {
+  return s.replace(/^[ \t]+|[ \t]+$/g, '');
+}
+
 function toSeconds(year: number, month: string, day: number, h: number, m: number, s: number): number | undefined {
   const mon = MONTHS.indexOf(month);
   if (day < 1 || day > 31 || h > 23 || m > 59 || s > 60) return undefined;
-  const t = Date.UTC(year, mon, day, h, m, Math.min(s, 59));
+  // setUTCFullYear, because Date.UTC reads years 0–99 as 1900–1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, mon, day);
+  date.setUTCHours(h, m, Math.min(s, 59), 0);
+  const t = date.getTime();
   // Reject dates that roll over (31 Feb).
   if (new Date(t).getUTCDate() !== day) return undefined;
   return t / 1000;
@@ -32,7 +41,7 @@ function toSeconds(year: number, month: string, day: number, h: number, m: numbe
  */
 export function parseHttpDate(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const v = value.trim();
+  const v = trimOws(value);
   let m = IMF.exec(v);
   if (m) return toSeconds(Number(m[3]), m[2] as string, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
   m = RFC850.exec(v);

@@ -19,6 +19,7 @@ export type RangeDecision =
   | { kind: 'satisfiable'; range: ByteRange };
 
 const INT_RANGE = /^(\d+)-(\d*)$/;
+const trimOws = (s: string): string => s.replace(/^[ \t]+|[ \t]+$/g, '');
 const SUFFIX_RANGE = /^-(\d+)$/;
 const UNIT = /^bytes=/i;
 
@@ -33,8 +34,9 @@ function parseSpec(text: string): RawSpec | null {
   if (int) {
     const first = Number(int[1]);
     const last = int[2] === '' ? undefined : Number(int[2]);
-    // RFC 9110 14.1.1: a range with last-pos < first-pos is invalid.
-    if (last !== undefined && last < first) return null;
+    // RFC 9110 14.1.1: a range with last-pos < first-pos is invalid. Compared exactly: past
+    // 2^53 two different positions can be the same Number.
+    if (int[2] !== '' && BigInt(int[2] as string) < BigInt(int[1] as string)) return null;
     return { first, last };
   }
   const suffix = SUFFIX_RANGE.exec(text);
@@ -82,7 +84,8 @@ export function decideRange(header: string | undefined, size: number, maxRanges:
   if (header === undefined) return { kind: 'none' };
   if (!UNIT.test(header)) return { kind: 'ignored', reason: 'not a bytes range' };
   // range-set = 1#range-spec: a comma list that may contain empty elements and OWS.
-  const parts = header.slice(6).split(',').map((p) => p.trim()).filter((p) => p !== '');
+  // OWS is SP and HTAB only (RFC 9110 5.6.3): a no-break space makes the header malformed.
+  const parts = header.slice(6).split(',').map(trimOws).filter((p) => p !== '');
   if (parts.length === 0) return { kind: 'ignored', reason: 'malformed' };
   if (parts.length > maxRanges) return { kind: 'ignored', reason: 'too many ranges' };
   const specs: RawSpec[] = [];

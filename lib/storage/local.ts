@@ -25,6 +25,9 @@ export interface LocalStorageOptions {
   delivery?: DeliveryPreference;
 }
 
+/** The twin nginx location (`accelPrefix` + this) that serves whole-file plans with ranges off. */
+export const LOCAL_FULL_SUFFIX = '.full';
+
 /** A {@link Storage} over a local directory. */
 export interface LocalStorage extends Storage {
   readonly kind: 'local';
@@ -149,7 +152,10 @@ export function localStorage(options: LocalStorageOptions): LocalStorage {
     storage.accel = async (key: string, request: AccelRequest): Promise<AccelTarget> => {
       const resolved = await locate(key, request.meta);
       if (!resolved) throw new StorageError('not-found', 'no such file');
-      return { uri: `${accelPrefix}/${encodePath(resolved.relative)}` };
+      // nginx serves the bytes with its own Range handling: a whole-file plan goes to the twin
+      // location where ranges are off, so nginx sends exactly what the app planned.
+      const location = request.range ? accelPrefix : `${accelPrefix}${LOCAL_FULL_SUFFIX}`;
+      return { uri: `${location}/${encodePath(resolved.relative)}` };
     };
   }
   return storage;

@@ -185,7 +185,13 @@ describe('localStorage', () => {
   });
 
   describe('accel', () => {
-    const request = { meta: { size: 3, mtime: MTIME, etag: '"x"' }, contentType: 'audio/mpeg', contentDisposition: 'attachment', cacheControl: 'no-cache' };
+    // A planned 206 goes to accelPrefix; a whole-file plan to its `.full` twin (ranges off in nginx).
+    const request = { meta: { size: 3, mtime: MTIME, etag: '"x"' }, range: { start: 0, end: 1 } };
+
+    it('sends whole-file plans to the twin location where nginx ignores Range', async () => {
+      const media = localStorage({ root, accelPrefix: '/internal/media' });
+      assert.equal((await media.accel?.('shows/morning.mp3', { meta: request.meta }))?.uri, '/internal/media.full/shows/morning.mp3');
+    });
 
     it('returns the prefix plus the percent-encoded path', async () => {
       const media = localStorage({ root, accelPrefix: '/internal/media' });
@@ -235,7 +241,7 @@ describe('open() with the metadata stat() returned', () => {
       await rm(path.join(dir.dir, 'current.mp3'));
       await symlink('b.mp3', path.join(dir.dir, 'current.mp3'));
       assert.equal((await readAll(await storage.open('current.mp3', { meta }))).toString(), 'AAAA');
-      assert.equal((await storage.accel?.('current.mp3', { meta }))?.uri, '/_m/a.mp3');
+      assert.equal((await storage.accel?.('current.mp3', { meta }))?.uri, '/_m.full/a.mp3');
       assert.equal((await readAll(await storage.open('current.mp3', {}))).toString(), 'BBBB', 'without meta it resolves afresh');
     } finally {
       await dir.cleanup();
