@@ -16,11 +16,24 @@ export interface AccelOptions {
   limitRate?: number;
   /** `X-Accel-Expires` in seconds, or `'off'`, for nginx's own cache. @default undefined */
   expires?: number | 'off';
+  /**
+   * Hand off only requests that carry this header, which the nginx config from nginxConfig()
+   * sets; others (nginx missing, or a hand-written config) get a 502 and an error in the log
+   * instead of an empty 200. `false` turns the check off. @default 'X-Station-Files-Accel'
+   */
+  proxyHeader?: string | false;
 }
+
+/** The header the generated nginx config sets on requests it passes to the app. */
+export const ACCEL_PROXY_HEADER = 'X-Station-Files-Accel';
 
 /** Validates {@link AccelOptions} once; throws TypeError on bad values. */
 export function normalizeAccelOptions(options: AccelOptions = {}): AccelOptions {
   const { buffering, limitRate, expires } = options;
+  const proxyHeader = options.proxyHeader ?? ACCEL_PROXY_HEADER;
+  if (proxyHeader !== false && (typeof proxyHeader !== 'string' || !/^[A-Za-z0-9-]+$/.test(proxyHeader))) {
+    throw new TypeError('accel.proxyHeader must be a header name or false');
+  }
   if (buffering !== undefined && typeof buffering !== 'boolean') throw new TypeError('accel.buffering must be a boolean');
   if (limitRate !== undefined && (!Number.isInteger(limitRate) || limitRate < 0)) {
     throw new TypeError('accel.limitRate must be a whole number of bytes per second');
@@ -28,7 +41,7 @@ export function normalizeAccelOptions(options: AccelOptions = {}): AccelOptions 
   if (expires !== undefined && expires !== 'off' && (!Number.isInteger(expires) || expires < 0)) {
     throw new TypeError("accel.expires must be a whole number of seconds or 'off'");
   }
-  return { buffering, limitRate, expires };
+  return { buffering, limitRate, expires, proxyHeader: proxyHeader === false ? false : proxyHeader.toLowerCase() };
 }
 
 /**

@@ -3,6 +3,7 @@
  * storages the app uses, so the internal locations and the app cannot drift apart.
  */
 import { LOCAL_FULL_SUFFIX, type LocalStorage } from '../storage/local';
+import { ACCEL_PROXY_HEADER } from './accel';
 import type { S3Storage } from '../storage/s3';
 import type { Storage } from '../storage/types';
 
@@ -140,6 +141,8 @@ server {
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_set_header X-Request-Id $request_id;
+        # Tells the app that hand-offs will be honoured (accel.proxyHeader).
+        proxy_set_header ${ACCEL_PROXY_HEADER} 1;
         # Stream delivery: never spool a 2 GB body to disk; Node's backpressure reaches the client.
         proxy_max_temp_file_size 0;
         proxy_request_buffering off;

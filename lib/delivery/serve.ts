@@ -4,7 +4,7 @@
  * Expected failures become short 4xx/5xx replies; the returned result says what happened.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isStorageError } from '../errors';
+import { isStorageError, StorageError } from '../errors';
 import type { DispositionType } from '../http/disposition';
 import { planResponse, type ResponsePlan } from '../http/plan';
 import type { ByteRange, DeliveryMode, ObjectMeta, Storage } from '../storage/types';
@@ -168,6 +168,11 @@ export function createDelivery(options: DeliveryOptions = {}): Delivery {
         }
         const mode = target.storage.delivery ?? 'stream';
         if (mode === 'accel' && target.storage.accel) {
+          const via = opts.accel.proxyHeader;
+          if (via && req.headers[via] === undefined) {
+            // An empty 200 would look like a finished download: refuse loudly instead.
+            throw new StorageError('unavailable', `accel delivery needs nginx in front with the nginxConfig() locations: the request has no ${via} header`);
+          }
           const accelTarget = await target.storage.accel(target.key, { meta, range: p.range ?? undefined });
           sendAccel(res, accelHeaders(p, accelTarget, opts.accel));
           return { ...sized, outcome: 'completed', status: p.status, delivery: 'accel', range: p.range };

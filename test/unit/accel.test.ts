@@ -40,7 +40,9 @@ describe('normalizeAccelOptions', () => {
     assert.throws(() => normalizeAccelOptions({ buffering: 'no' as unknown as boolean }), TypeError);
   });
   it('accepts the documented forms', () => {
-    assert.deepEqual(normalizeAccelOptions({ buffering: true, limitRate: 0, expires: 60 }), { buffering: true, limitRate: 0, expires: 60 });
+    assert.deepEqual(normalizeAccelOptions({ buffering: true, limitRate: 0, expires: 60 }), { buffering: true, limitRate: 0, expires: 60, proxyHeader: 'x-station-files-accel' });
+    assert.equal(normalizeAccelOptions({ proxyHeader: false }).proxyHeader, false);
+    assert.throws(() => normalizeAccelOptions({ proxyHeader: 'bad header' }), TypeError);
   });
 });
 
