@@ -55,6 +55,16 @@ export function resumable(
   let closed = false;
   let attempt = 0;
   let released = false;
+  // One timer, re-armed while the consumer is not pulling (no timer allocation per chunk): when
+  // it fires during a wait, the storage connection is given back.
+  let waiting = false;
+  const releaseTimer = options.releaseAfterMs > 0
+    ? setTimeout(() => {
+      if (!waiting) return;
+      released = true;
+      current.destroy();
+    }, options.releaseAfterMs).unref()
+    : undefined;
   /** Backs off and reopens until a reopen works; a storage that is still down costs an attempt. */
   async function reopenWithRetries(cause: unknown, passed: number): Promise<Readable> {
     let last = cause;
@@ -80,16 +90,12 @@ export function resumable(
       try {
         for await (const chunk of current) {
           passed += (chunk as Buffer).length;
-          // While the consumer is not pulling (a full socket to a slow client), release the
-          // storage connection after a while; the next pull reopens from `passed`.
-          const release = options.releaseAfterMs > 0
-            ? setTimeout(() => {
-              released = true;
-              current.destroy();
-            }, options.releaseAfterMs)
-            : undefined;
+          // While the consumer is not pulling (a full socket to a slow client), the timer may
+          // release the storage connection; the next pull then reopens from `passed`.
+          waiting = true;
+          releaseTimer?.refresh();
           yield chunk as Buffer;
-          clearTimeout(release);
+          waiting = false;
         }
         if (!released) return;
       } catch (err) {
@@ -109,6 +115,7 @@ export function resumable(
   // The generator may be waiting on the body when the consumer goes away: end the body directly.
   wrapper.once('close', () => {
     closed = true;
+    clearTimeout(releaseTimer);
     current.destroy();
   });
   return wrapper;
