@@ -14,6 +14,8 @@ export type {
   ObjectMeta,
   OpenOptions,
   PresignOptions,
+  ReadOptions,
+  ReadResult,
   Storage,
 } from './storage/types';
 export { StorageError, isStorageError } from './errors';
@@ -22,6 +24,8 @@ export { planResponse, httpDate } from './http/plan';
 export type { PlanOptions, PlanRequest, ResponsePlan, PlanHeaders } from './http/plan';
 export { decideRange, contentRange } from './http/range';
 export type { RangeDecision } from './http/range';
+export { readAhead } from './http/read-ahead';
+export type { ReadAhead } from './http/read-ahead';
 export { evaluatePreconditions, ifRangeAllows } from './http/conditional';
 export type { PreconditionResult, Validators } from './http/conditional';
 export { contentDisposition, safeFilename, asciiFallback } from './http/disposition';

@@ -7,7 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isStorageError, StorageError } from '../errors';
 import type { DispositionType } from '../http/disposition';
 import { planResponse, type ResponsePlan } from '../http/plan';
-import type { ByteRange, DeliveryMode, ObjectMeta, Storage } from '../storage/types';
+import { readAhead } from '../http/read-ahead';
+import type { Readable } from 'node:stream';
+import type { ByteRange, DeliveryMode, ObjectMeta, ReadResult, Storage } from '../storage/types';
 import { accelHeaders, normalizeAccelOptions, sendAccel, type AccelOptions } from './accel';
 import { sendRedirect } from './redirect';
 import { sendText } from './respond';
@@ -142,10 +144,21 @@ export function createDelivery(options: DeliveryOptions = {}): Delivery {
     };
     res.once('close', onClose);
     let meta: ObjectMeta | null = null;
+    // A body read together with the metadata (storage.read) until it is streamed or destroyed.
+    let early: Readable | null = null;
+    const mode = target.storage.delivery ?? 'stream';
     try {
       // One retry covers an object replaced between stat and open: re-plan on the new version.
       for (let attempt = 0; ; attempt++) {
-        meta = await target.storage.stat(target.key, controller.signal);
+        const ahead = mode === 'stream' && attempt === 0 && target.storage.read ? readAhead(req.method, req.headers) : null;
+        let read: ReadResult | null = null;
+        if (ahead && target.storage.read) {
+          read = await target.storage.read(target.key, { range: ahead.range, signal: controller.signal });
+          meta = read?.meta ?? null;
+          early = read?.body ?? null;
+        } else {
+          meta = await target.storage.stat(target.key, controller.signal);
+        }
         if (!meta) {
           sendText(res, 404, 'Not Found', {}, head);
           return { ...base, outcome: 'not-found', status: 404 };
@@ -166,7 +179,6 @@ export function createDelivery(options: DeliveryOptions = {}): Delivery {
           res.end();
           return { ...sized, outcome: 'completed', status: p.status, range: p.range };
         }
-        const mode = target.storage.delivery ?? 'stream';
         if (mode === 'accel' && target.storage.accel) {
           const via = opts.accel.proxyHeader;
           if (via && req.headers[via] === undefined) {
@@ -181,18 +193,27 @@ export function createDelivery(options: DeliveryOptions = {}): Delivery {
           await sendRedirect(res, target.storage, target.key, p, opts.redirectExpiresIn);
           return { ...sized, outcome: 'completed', status: 302, delivery: 'redirect', range: p.range };
         }
-        let body;
-        try {
-          body = await target.storage.open(target.key, {
-            range: p.range ?? undefined,
-            ifMatch: meta.etag,
-            signal: controller.signal,
-            meta,
-          });
-        } catch (err) {
-          if (isStorageError(err) && err.code === 'changed' && attempt === 0) continue;
-          throw err;
+        let body: Readable;
+        if (early && read && sameSpan(read.range, p.range, meta.size)) {
+          body = early;
+        } else {
+          // The read-ahead guessed other bytes than the plan needs (If-Range, a clipped range):
+          // drop it and read exactly the planned bytes of the planned version.
+          early?.destroy();
+          early = null;
+          try {
+            body = await target.storage.open(target.key, {
+              range: p.range ?? undefined,
+              ifMatch: meta.etag,
+              signal: controller.signal,
+              meta,
+            });
+          } catch (err) {
+            if (isStorageError(err) && err.code === 'changed' && attempt === 0) continue;
+            throw err;
+          }
         }
+        early = null;
         if (controller.signal.aborted || res.destroyed) {
           // The client left while the storage was opening: that is an abort, not a failure.
           body.destroy();
@@ -205,11 +226,19 @@ export function createDelivery(options: DeliveryOptions = {}): Delivery {
     } catch (err) {
       return failure(res, err, meta, head, controller.signal.aborted);
     } finally {
+      early?.destroy();
       res.off('close', onClose);
     }
   }
 
   return { serve };
+}
+
+/** True when a body of `have` (null: whole object) carries exactly the planned bytes (`want`, null: whole). */
+function sameSpan(have: ByteRange | null, want: ByteRange | null, size: number): boolean {
+  const a = have ?? { start: 0, end: size - 1 };
+  const b = want ?? { start: 0, end: size - 1 };
+  return a.start === b.start && a.end === b.end;
 }
 
 /** Turns an error before or during a response into the right reply and result. */

@@ -1,18 +1,19 @@
 /**
  * s3Storage: objects in one S3 bucket (any S3-compatible service), under an optional prefix.
- * Reads are always an explicit `bytes=start-end` range (never a suffix: some servers get those
- * wrong) guarded by `If-Match` on the planned ETag, so one response is one object version.
+ * Reads are explicit `bytes=start-end` ranges (never a suffix: some servers get those wrong).
+ * `read` answers metadata and body with one GetObject; `open` and every resumed read are
+ * guarded by `If-Match` on the planned ETag, so one response is one object version.
  * Every body is consumed or destroyed; an AbortSignal ends the request when the client leaves.
  */
 import { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StorageError } from '../errors';
 import { contentDisposition } from '../http/disposition';
 import { keySegments } from './keys';
 import { resolveDelivery } from './delivery-preference';
 import { normalizeResume, resumable, type ResumeOptions } from './resume';
-import type { AccelRequest, AccelTarget, DeliveryMode, DeliveryPreference, ObjectMeta, OpenOptions, PresignOptions, Storage } from './types';
+import type { AccelRequest, AccelTarget, ByteRange, DeliveryMode, DeliveryPreference, ObjectMeta, OpenOptions, PresignOptions, ReadOptions, ReadResult, Storage } from './types';
 
 /** nginx hand-off settings for S3 objects. */
 export interface S3AccelOptions {
@@ -79,6 +80,20 @@ function statusOf(err: unknown): number | undefined {
   return (err as SdkError | undefined)?.$metadata?.httpStatusCode;
 }
 
+const quoted = (etag: string): string => (etag.startsWith('"') ? etag : `"${etag}"`);
+const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+)$/;
+
+/** Metadata and the span of the body from a GetObject response; null when they are incomplete. */
+function readMeta(out: GetObjectCommandOutput): { meta: ObjectMeta; range: ByteRange | null } | null {
+  if (!out.ETag || out.ContentLength === undefined) return null;
+  const base = { mtime: out.LastModified ?? new Date(0), etag: quoted(out.ETag), contentType: out.ContentType };
+  if (out.ContentRange === undefined) return { meta: { ...base, size: out.ContentLength }, range: null };
+  const m = CONTENT_RANGE.exec(out.ContentRange);
+  if (!m) return null;
+  const range = { start: Number(m[1]), end: Number(m[2]) };
+  return range.end - range.start + 1 === out.ContentLength ? { meta: { ...base, size: Number(m[3]) }, range } : null;
+}
+
 /** Maps an SDK failure to a StorageError (Ceph sends empty messages: match status and name). */
 function toStorageError(err: unknown, signal?: AbortSignal): StorageError {
   const status = statusOf(err);
@@ -126,8 +141,9 @@ function normalizeOptions(options: S3StorageOptions): NormalizedS3Options {
 }
 
 /**
- * Creates a storage over an S3 bucket. `stat` is a HeadObject; `open` is a GetObject of an
- * explicit range with `IfMatch`; `presign` makes time-limited URLs; with `accel`, downloads are
+ * Creates a storage over an S3 bucket. `stat` is a HeadObject; `read` is one GetObject that
+ * yields metadata and body together (stream delivery of a plain or one-range GET costs one S3
+ * request); `open` is a GetObject of an explicit range with `IfMatch`; `presign` makes time-limited URLs; with `accel`, downloads are
  * handed to an nginx location that proxies a presigned URL, so nginx streams the bytes.
  *
  * @example
@@ -149,7 +165,7 @@ export function s3Storage(options: S3StorageOptions): S3Storage {
       return {
         size: head.ContentLength,
         mtime: head.LastModified ?? new Date(0),
-        etag: head.ETag.startsWith('"') ? head.ETag : `"${head.ETag}"`,
+        etag: quoted(head.ETag),
         contentType: head.ContentType,
       };
     } catch (err) {
@@ -165,44 +181,80 @@ export function s3Storage(options: S3StorageOptions): S3Storage {
     if (Key === null) throw new StorageError('not-found', 'invalid key');
     const first = await get(Key, opts.range, opts);
     // Resume only when the version is pinned (If-Match): otherwise bytes of two versions could mix.
-    if (!opts.ifMatch || resume.attempts === 0) return first;
+    if (!opts.ifMatch) return first;
     const start = opts.range?.start ?? 0;
     const end = opts.range?.end ?? (opts.meta ? opts.meta.size - 1 : undefined);
+    return pinned(key, Key, first, start, end, opts.ifMatch, opts.signal);
+  }
+
+  /** Wraps a body so failures and slow-client releases re-read from the next byte, same version. */
+  function pinned(key: string, Key: string, first: Readable, start: number, end: number | undefined, ifMatch: string, signal?: AbortSignal): Readable {
+    if (resume.attempts === 0 && resume.releaseAfterMs === 0) return first;
     const reopen = (offset: number): Promise<Readable> =>
-      end !== undefined && start + offset > end ? Promise.resolve(Readable.from([])) : get(Key, { start: start + offset, end }, opts);
-    return resumable(first, reopen, resume, opts.signal, onResume
+      end !== undefined && start + offset > end ? Promise.resolve(Readable.from([])) : get(Key, { start: start + offset, end }, { ifMatch, signal });
+    return resumable(first, reopen, resume, signal, onResume
       ? (attempt, offset, cause) => onResume({ key, attempt, offset: start + offset, cause })
       : undefined);
   }
 
-  /** One GetObject of an explicit range (`end` absent: to the end), tied to the abort signal. */
-  async function get(Key: string, range: { start: number; end?: number } | undefined, opts: OpenOptions): Promise<Readable> {
-    const Range = range ? `bytes=${range.start}-${range.end ?? ''}` : undefined;
-    let body: unknown;
+  async function read(key: string, opts: ReadOptions): Promise<ReadResult | null> {
+    const Key = objectKey(key);
+    if (Key === null) return null;
+    let out: GetObjectCommandOutput;
     try {
-      const out = await client.send(
-        new GetObjectCommand({ Bucket: bucket, Key, Range, IfMatch: opts.ifMatch }),
-        { abortSignal: opts.signal },
-      );
-      body = out.Body;
+      out = await send(Key, opts.range, { signal: opts.signal });
+    } catch (err) {
+      // A range past the end (416 InvalidRange, also any range of an empty object): the plan
+      // decides from metadata what to answer.
+      if (err instanceof StorageError && err.code === 'unavailable' && statusOf(err.cause) === 416) {
+        const meta = await stat(key, opts.signal);
+        return meta && { meta, range: null, body: null };
+      }
+      if (err instanceof StorageError && err.code === 'not-found') return null;
+      throw err;
+    }
+    const found = readMeta(out);
+    if (!found) {
+      (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      const meta = await stat(key, opts.signal);
+      return meta && { meta, range: null, body: null };
+    }
+    const first = bodyOf(out, opts.signal);
+    const span = found.range ?? { start: 0, end: found.meta.size - 1 };
+    return { ...found, body: pinned(key, Key, first, span.start, span.end, found.meta.etag, opts.signal) };
+  }
+
+  /** One GetObject of an explicit range (`end` absent: to the end), failures mapped to StorageError. */
+  async function send(Key: string, range: { start: number; end?: number } | undefined, opts: Pick<OpenOptions, 'ifMatch' | 'signal'>): Promise<GetObjectCommandOutput> {
+    const Range = range ? `bytes=${range.start}-${range.end ?? ''}` : undefined;
+    try {
+      return await client.send(new GetObjectCommand({ Bucket: bucket, Key, Range, IfMatch: opts.ifMatch }), { abortSignal: opts.signal });
     } catch (err) {
       throw toStorageError(err, opts.signal);
     }
+  }
+
+  /** The response body as a Node stream tied to the abort signal. */
+  function bodyOf(out: GetObjectCommandOutput, signal?: AbortSignal): Readable {
+    const body: unknown = out.Body;
     if (!(body instanceof Readable)) {
       (body as { destroy?: () => void } | undefined)?.destroy?.();
       throw new StorageError('unavailable', 'S3 GetObject returned no Node.js stream');
     }
     const stream = body;
-    if (opts.signal) {
+    if (signal) {
       // The SDK stops watching the signal once headers arrive: destroying the body is what
       // returns the socket to the pool (or closes it) when the client goes away mid-body.
-      const signal = opts.signal;
       const onAbort = (): void => void stream.destroy();
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
       stream.once('close', () => signal.removeEventListener('abort', onAbort));
     }
     return stream;
+  }
+
+  async function get(Key: string, range: { start: number; end?: number } | undefined, opts: Pick<OpenOptions, 'ifMatch' | 'signal'>): Promise<Readable> {
+    return bodyOf(await send(Key, range, opts), opts.signal);
   }
 
   async function presign(key: string, p: PresignOptions): Promise<string> {
@@ -219,7 +271,7 @@ export function s3Storage(options: S3StorageOptions): S3Storage {
     return getSignedUrl(client, command, { expiresIn: p.expiresIn });
   }
 
-  const storage: S3Storage = { kind: 's3', bucket, prefix, client, accelLocation: accel?.location, delivery, stat, open, presign };
+  const storage: S3Storage = { kind: 's3', bucket, prefix, client, accelLocation: accel?.location, delivery, stat, open, read, presign };
   if (accel) {
     storage.accel = async (key: string, request: AccelRequest): Promise<AccelTarget> => {
       // Content-Type, Content-Disposition and Cache-Control travel in the app's own response,

@@ -34,6 +34,26 @@ export interface OpenOptions {
   meta?: ObjectMeta;
 }
 
+/** Options for {@link Storage.read}. */
+export interface ReadOptions {
+  /** The bytes the request most likely needs (`end` absent: to the end); the whole object when absent. */
+  range?: { start: number; end?: number };
+  /** Aborts the read (and releases sockets and descriptors) when the client goes away. */
+  signal?: AbortSignal;
+}
+
+/** What {@link Storage.read} found: the object's metadata and, when it could read it, a body. */
+export interface ReadResult {
+  meta: ObjectMeta;
+  /** The bytes `body` carries; `null` when it carries the whole object. */
+  range: ByteRange | null;
+  /**
+   * Exactly `range` (or the whole object) of the version `meta` describes, or `null` when the
+   * storage could not read what was asked (e.g. a range past the end) and only has `meta`.
+   */
+  body: Readable | null;
+}
+
 /** Where nginx should fetch the bytes from, for an X-Accel-Redirect hand-off. */
 export interface AccelTarget {
   /** The value of `X-Accel-Redirect`: an internal nginx location, already percent-encoded. */
@@ -88,6 +108,12 @@ export interface Storage {
   stat(key: string, signal?: AbortSignal): Promise<ObjectMeta | null>;
   /** A stream of the object's bytes (or of one range). Rejects with a {@link StorageError}. */
   open(key: string, options: OpenOptions): Promise<Readable>;
+  /**
+   * Metadata and body in one round trip, for stream delivery (optional). The delivery layer
+   * uses the body when the planned response needs exactly those bytes, else destroys it and
+   * opens what the plan says. `null` when the key does not name a readable object.
+   */
+  read?(key: string, options: ReadOptions): Promise<ReadResult | null>;
   /** Where nginx should read the object from, when this storage can be handed to nginx. */
   accel?(key: string, request: AccelRequest): Promise<AccelTarget>;
   /** A time-limited URL that serves the object without the app, when the storage can make one. */

@@ -133,6 +133,56 @@ describe('HEAD and conditionals', () => {
   });
 });
 
+describe('S3 requests per download', () => {
+  /** Counts the S3 commands `client` sends while `fn` runs. */
+  async function commandsDuring(fn: () => Promise<void>): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    const name = `count-${Math.random()}`;
+    client.middlewareStack.add((next, context) => async (args) => {
+      const command = String(context.commandName);
+      counts[command] = (counts[command] ?? 0) + 1;
+      return next(args);
+    }, { step: 'initialize', name });
+    try {
+      await fn();
+    } finally {
+      client.middlewareStack.remove(name);
+    }
+    return counts;
+  }
+
+  test('a plain GET, the podcast probe and a seek each cost one GetObject and no HeadObject', async () => {
+    for (const headers of [{}, { range: 'bytes=0-1' }, { range: `bytes=${BIG - MiB}-` }]) {
+      const counts = await commandsDuring(async () => {
+        const r = await requestHash(`${app.url}/s3/show.bin`, { headers });
+        assert.equal(r.complete, true);
+      });
+      assert.deepEqual(counts, { GetObjectCommand: 1 }, JSON.stringify(headers));
+    }
+  });
+
+  test('revalidation asks HeadObject only; a range past the end asks GetObject, then HeadObject', async () => {
+    const revalidate = await commandsDuring(async () => {
+      assert.equal((await request(`${app.url}/s3/show.bin`, { headers: { 'if-none-match': bigEtag } })).status, 304);
+    });
+    assert.deepEqual(revalidate, { HeadObjectCommand: 1 });
+    const past = await commandsDuring(async () => {
+      assert.equal((await request(`${app.url}/s3/show.bin`, { headers: { range: `bytes=${BIG}-` } })).status, 416);
+    });
+    assert.deepEqual(past, { GetObjectCommand: 1, HeadObjectCommand: 1 });
+  });
+
+  test('a stale If-Range drops the guessed range and reads the whole object once more', async () => {
+    const counts = await commandsDuring(async () => {
+      const r = await request(`${app.url}/s3/tiny.mp3`, { headers: { range: 'bytes=10-19', 'if-range': '"stale"' } });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body, deterministicRange('tiny', 1000, 0, 999));
+    });
+    assert.deepEqual(counts, { GetObjectCommand: 2 });
+    assert.equal(await waitForIdleSockets(), 0);
+  });
+});
+
 describe('when clients go away', () => {
   test('200 aborted downloads leave no socket in use and the next download is prompt', async () => {
     const points = Array.from({ length: 200 }, (_, i) => 64 * 1024 + ((i * 7919 * 4096) % (8 * MiB)));
