@@ -11,11 +11,11 @@ import { killAllChildren } from './lib/child';
 import { createContext, type BenchContext } from './lib/context';
 import { markdownTable, metric, writeResults } from './lib/report';
 import { cleanStaleRuns, REPO_ROOT } from './lib/s3env';
-import * as accel from './scenarios/accel';
-import * as localStream from './scenarios/local-stream';
+import * as localFiles from './scenarios/local-files';
 import * as memoryMatrix from './scenarios/memory-matrix';
 import * as overhead from './scenarios/overhead';
 import * as podcastPattern from './scenarios/podcast-pattern';
+import * as s3Accel from './scenarios/s3-accel';
 import * as s3Concurrency from './scenarios/s3-concurrency';
 import * as s3Memory from './scenarios/s3-memory';
 import * as s3ProxyCompare from './scenarios/s3-proxy-compare';
@@ -27,8 +27,8 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   's3-concurrency': s3Concurrency.run,
   's3-throughput': s3Throughput.run,
   seek: seek.run,
-  'local-stream': localStream.run,
-  accel: accel.run,
+  'local-files': localFiles.run,
+  's3-accel': s3Accel.run,
   's3-proxy-compare': s3ProxyCompare.run,
   'memory-matrix': memoryMatrix.run,
   'podcast-pattern': podcastPattern.run,

@@ -14,15 +14,16 @@
 //   at scale 1 on a quiet machine).
 // Lines: `<arm>_rss_growth@<size>MiB/c<n>` per cell (the library's with the proxy's as baseline),
 // `stream_rss_per_download@<size>MiB` (least-squares slope over the concurrencies run; its target
-// applies only where they reach 16), and `downloads_ok`. Chart: results/memory-matrix.svg.
+// applies only where they reach 16), and `downloads_ok`. Chart (lib/chart.ts, vega-lite): results/memory-matrix.svg,
+// and at scale 1 also test/bench/memory-matrix.svg (tracked; the README shows it).
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { memoryMatrixSvg } from '../lib/chart';
 import { rssGrowth, type BenchChild } from '../lib/child';
 import { expectBody, get, sleep } from '../lib/client';
 import { GiB, MiB, type BenchContext, type Fixture, type ObjectName } from '../lib/context';
 import { metric, notRun } from '../lib/report';
 import { REPO_ROOT } from '../lib/s3env';
-import { lineChartSvg, type Series } from '../lib/svg-chart';
 
 const NAME = 'memory-matrix';
 const SIZES: { object: ObjectName; nominal: number }[] = [
@@ -35,7 +36,6 @@ const CONCURRENCY = [1, 4, 16, 64];
 const PROXY_MEMORY_CAP = 12 * GiB;
 const CELL_TIME_BUDGET = (Number(process.env.BENCH_MATRIX_CELL_GIB) > 0 ? Number(process.env.BENCH_MATRIX_CELL_GIB) : 16) * GiB;
 const CHILD_ENV = { BENCH_S3_MAX_SOCKETS: '64' };
-const COLORS = ['#1f77b4', '#2ca02c', '#ff7f0e', '#d62728'];
 
 type Arm = 'stream' | 'proxy';
 
@@ -93,48 +93,19 @@ function slope(points: { x: number; y: number }[]): number {
   return sxx === 0 ? Number.NaN : points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0) / sxx;
 }
 
-function writeChart(ctx: BenchContext, cells: Cell[]): string {
-  const sizes = [...new Set(cells.map((c) => c.sizeMiB))];
-  const series: Series[] = [];
-  for (const arm of ['stream', 'proxy'] as const) {
-    sizes.forEach((size, i) => {
-      series.push({
-        label: `${arm === 'stream' ? 'station-files stream' : 'buffering proxy'}, ${size} MiB`,
-        color: COLORS[i % COLORS.length] ?? '#000',
-        dashed: arm === 'proxy',
-        points: cells.filter((c) => c.arm === arm && c.sizeMiB === size && !c.skipped).map((c) => ({ x: c.concurrency, y: c.growth })),
-      });
-    });
+/**
+ * The chart of this run's cells (lines emitted so far): always results/memory-matrix.svg, and at
+ * scale 1 also test/bench/memory-matrix.svg, the tracked copy the README shows.
+ */
+async function writeChart(ctx: BenchContext): Promise<string[]> {
+  const svg = await memoryMatrixSvg(ctx.lines.filter((m) => m.scenario === NAME), { scale: ctx.scale, date: new Date(), node: process.version });
+  const bench = path.join(REPO_ROOT, 'test', 'bench');
+  const files = [path.join(bench, 'results', 'memory-matrix.svg'), ...(ctx.scale === 1 ? [path.join(bench, 'memory-matrix.svg')] : [])];
+  for (const file of files) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, svg);
   }
-  series.push({
-    label: 'target: 32 MiB + 1.5 MiB per extra download',
-    color: '#888',
-    reference: true,
-    points: CONCURRENCY.map((c) => ({ x: c, y: 32 + 1.5 * (c - 1) })),
-  });
-  const skipped = cells.filter((c) => c.skipped);
-  const notes = [
-    'Solid: station-files (stream mode); dashed, open dots: buffering proxy. Fresh server process per cell; peak = max(50 ms samples, VmHWM).',
-    `Targets: ≤ 32 MiB with one download at any size; ≤ 1.5 MiB per concurrent download (slope). Not run (${skipped.length}):`,
-    ...skipped.map((c) => `  ${c.arm} ${c.sizeMiB} MiB × ${c.concurrency}: ${c.skipped}`),
-  ];
-  const svg = lineChartSvg({
-    title: 'station-files: server peak RSS growth vs concurrent downloads',
-    subtitle: `scale ${ctx.scale} · ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · node ${process.version} · log–log`,
-    xLabel: 'concurrent downloads of one object',
-    yLabel: 'peak RSS growth over idle (MiB)',
-    xTicks: CONCURRENCY,
-    logX: true,
-    logY: true,
-    yMin: 1,
-    series,
-    notes,
-  });
-  const dir = path.join(REPO_ROOT, 'test', 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'memory-matrix.svg');
-  writeFileSync(file, svg);
-  return file;
+  return files;
 }
 
 export async function run(ctx: BenchContext): Promise<void> {
@@ -186,5 +157,5 @@ export async function run(ctx: BenchContext): Promise<void> {
       spans ? { target: { on: 'value', op: '<=', limit: 1.5 } } : {}));
   }
   ctx.emit(metric(NAME, 'downloads_ok', ok, 'count', { target: { on: 'value', op: '==', limit: expected } }));
-  ctx.log(`  chart: ${path.relative(REPO_ROOT, writeChart(ctx, cells))}`);
+  ctx.log(`  chart: ${(await writeChart(ctx)).map((f) => path.relative(REPO_ROOT, f)).join(', ')}`);
 }

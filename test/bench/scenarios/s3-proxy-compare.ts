@@ -1,25 +1,32 @@
-// s3-proxy-compare: S3 objects of 256 MiB, 1 GiB and 2 GiB (× scale) downloaded five ways, in
-// rotating order, with the same S3 client config everywhere:
+// s3-proxy-compare: S3 objects of 256 MiB, 1 GiB and 2 GiB (× scale) downloaded six ways, in
+// rotating order, with the same S3 endpoint and credentials everywhere (and the same S3 client
+// config, apart from s3proxy's, which builds its own client from the options it is given):
 //   stream      the library (fileHandler, s3Storage stream mode) in its own server process
 //   direct      a direct GetObject by a client of the same config in this process (no HTTP hop)
 //   proxy       the naive buffering proxy (buffering-proxy.ts) in its own process
+//   s3proxy     the npm package s3proxy@2.0.1 in Express (s3proxy-server.ts), its own process:
+//               an existing streaming S3 proxy middleware (GetObject Body .pipe(res))
 //   accel       the library's S3 accel (X-Accel-Redirect to a presigned URL) through nginx
 //               (nginxConfig), the app in its own process
 //   presigned   nginx proxying the same kind of presigned URL with no app in front: a plain
 //               `location / { proxy_pass http://<S3>; }` server, the URL presigned here (SDK presigner)
 // Per size: throughput (best of 3 runs below 1 GiB nominal, best of 2 from 1 GiB), time to first
-// byte (median of 7 first-chunk probes; the proxy: median of its timed runs, since its first byte
-// comes only after the whole object), and peak RSS growth of the server process (max over the
-// timed runs; the library and the proxy are fresh processes per size). nginx workers' peak RSS
+// byte (median of 7 first-chunk probes; the proxy and s3proxy: median of their timed runs, since
+// the proxy's first byte comes only after the whole object, and s3proxy's .pipe(res) does not
+// destroy the S3 body when a client cuts the transfer, so probes would leave S3 connections open in
+// the process being measured), and peak RSS growth of the server process (max over the timed
+// runs; the library, the proxy and s3proxy are fresh processes per size). nginx workers' peak RSS
 // growth is read through /proc for the two nginx arms. The first size is also downloaded once per
-// arm with a sha256 check of the whole body; every timed run checks status, length and first chunk.
+// arm with a sha256 check of the whole body, and one Range request goes through s3proxy (206,
+// Content-Range and bytes checked: s3proxy_range_ok); every timed run checks status, length and
+// first chunk.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { deterministicRange } from '../../support/s3';
 import { freePort } from '../../support/nginx';
-import { rssGrowth, type BenchChild } from '../lib/child';
+import { rssGrowth, startChild, type BenchChild } from '../lib/child';
 import { expectBody, get, mbps, median, sleep } from '../lib/client';
 import { GiB, MiB, type BenchContext, type Fixture, type ObjectName } from '../lib/context';
 import { procPeak, nginxWorkers, type ProcPeak } from '../lib/proc-rss';
@@ -35,7 +42,7 @@ const SIZES: { object: ObjectName; nominal: number }[] = [
 ];
 const PROBES = 7;
 
-type ArmName = 'stream' | 'direct' | 'proxy' | 'accel' | 'presigned';
+type ArmName = 'stream' | 'direct' | 'proxy' | 's3proxy' | 'accel' | 'presigned';
 
 interface Run {
   status: number;
@@ -126,6 +133,26 @@ function directArm(client: S3Client, bucket: string): Arm {
   };
 }
 
+/**
+ * One Range request (a 64 KiB slice from the middle, or what there is) through `url`: 206, the
+ * Content-Range and Content-Length it must have, and the object's bytes at that offset.
+ */
+async function checkRange(url: string, obj: Fixture): Promise<{ ok: boolean; text: string }> {
+  const start = Math.floor(obj.size / 3);
+  const end = Math.min(obj.size - 1, start + 64 * 1024 - 1);
+  const r = await get(url, { headers: { Range: `bytes=${start}-${end}` }, keepBody: true });
+  const problems: string[] = [];
+  if (r.status !== 206) problems.push(`status ${r.status} (want 206)`);
+  const want = `bytes ${start}-${end}/${obj.size}`;
+  if (r.headers['content-range'] !== want) problems.push(`Content-Range ${r.headers['content-range'] ?? 'missing'} (want ${want})`);
+  if (r.headers['content-length'] !== String(end - start + 1)) problems.push(`Content-Length ${r.headers['content-length'] ?? 'missing'}`);
+  if (!r.complete) problems.push(`incomplete${r.error ? `: ${r.error.message}` : ''}`);
+  if (!r.body?.equals(deterministicRange(obj.seed, obj.size, start, end))) problems.push(`${r.bytes} body bytes, not the object's bytes ${start}-${end}`);
+  return problems.length
+    ? { ok: false, text: `bytes=${start}-${end}: ${problems.join(', ')}` }
+    : { ok: true, text: `bytes=${start}-${end}: 206, ${want}, ${r.bytes} bytes right` };
+}
+
 /** An nginx server block that proxies any request URI (a presigned path and query) to S3 unchanged. */
 function presignedServer(port: number, s3Host: string): string {
   return `# benchmark baseline: nginx proxying presigned URLs, no app in front
@@ -162,7 +189,9 @@ export async function run(ctx: BenchContext): Promise<void> {
   let nginx: Awaited<ReturnType<BenchContext['nginx']>> | undefined;
   let lib: BenchChild | undefined;
   let proxy: BenchChild | undefined;
+  let s3proxy: BenchChild | undefined;
   let checksums = 0;
+  let rangeOk = 0;
   let checked = 0;
   try {
     let presignedUrl = '';
@@ -187,9 +216,11 @@ export async function run(ctx: BenchContext): Promise<void> {
       const rounds = size.nominal >= GiB ? 2 : 3;
       lib = await ctx.server('library', { storages: { s3: { kind: 's3' } } });
       proxy = await ctx.proxy();
+      s3proxy = await startChild('s3proxy', 's3proxy-server.ts', {}); // S3_* env: set by ctx.s3()
       const libChild = lib;
       const proxyChild = proxy;
-      for (const c of [libChild, proxyChild]) {
+      const s3proxyChild = s3proxy;
+      for (const c of [libChild, proxyChild, s3proxyChild]) {
         const path = c === libChild ? `/s3/${warm.key}` : `/${warm.key}`;
         expectBody(`${c.label} warm-up`, await get(c.url + path, { hash: true }), 200, warm.size, await warm.sha256());
       }
@@ -197,6 +228,7 @@ export async function run(ctx: BenchContext): Promise<void> {
         httpArm('stream', (o) => `${libChild.url}/s3/${o.key}`, { child: () => libChild }),
         directArm(client, env.cfg.bucket),
         { ...httpArm('proxy', (o) => `${proxyChild.url}/${o.key}`, { child: () => proxyChild }), probe: undefined },
+        { ...httpArm('s3proxy', (o) => `${s3proxyChild.url}/${o.key}`, { child: () => s3proxyChild }), probe: undefined },
       ];
       if (nginx && accelApp && accelPeak && presignedPeak) {
         const app = accelApp;
@@ -220,6 +252,9 @@ export async function run(ctx: BenchContext): Promise<void> {
             ctx.log(`  ${err instanceof Error ? err.message : String(err)}`);
           }
         }
+        const range = await checkRange(`${s3proxyChild.url}/${obj.key}`, obj);
+        ctx.log(`  s3proxy Range: ${range.text}`);
+        rangeOk = range.ok ? 1 : 0;
       }
 
       const probing = arms.filter((a) => a.probe);
@@ -259,7 +294,8 @@ export async function run(ctx: BenchContext): Promise<void> {
       }
       await lib.stop();
       await proxy.stop();
-      lib = proxy = undefined;
+      await s3proxy.stop();
+      lib = proxy = s3proxy = undefined;
 
       const of = (a: ArmName): Measured => m.get(a) ?? { best: Number.NaN, ttfbs: [], probeTtfbs: [], rss: [], nginxRss: [] };
       const ttfb = (a: ArmName): number => {
@@ -267,12 +303,15 @@ export async function run(ctx: BenchContext): Promise<void> {
         return median(x.probeTtfbs.length ? x.probeTtfbs : x.ttfbs);
       };
       const maxOf = (xs: number[]): number => (xs.length ? Math.max(...xs) : Number.NaN);
-      const [stream, direct, prox] = [of('stream'), of('direct'), of('proxy')];
+      const [stream, direct, prox, s3p] = [of('stream'), of('direct'), of('proxy'), of('s3proxy')];
       ctx.emit(metric(NAME, `stream_throughput@${label}`, stream.best, 'MB/s', { baseline: direct.best, target: { on: 'ratio', op: '>=', limit: 0.85 } }));
       ctx.emit(metric(NAME, `stream_ttfb@${label}`, ttfb('stream'), 'ms', { baseline: ttfb('direct'), target: { on: 'ratio', op: '<=', limit: 1.25 } }));
       ctx.emit(metric(NAME, `stream_rss_growth@${label}`, maxOf(stream.rss), 'MiB', { baseline: maxOf(prox.rss), target: { on: 'value', op: '<=', limit: 32 } }));
       ctx.emit(metric(NAME, `stream_vs_proxy_throughput@${label}`, stream.best, 'MB/s', { baseline: prox.best }));
       ctx.emit(metric(NAME, `stream_vs_proxy_ttfb@${label}`, ttfb('stream'), 'ms', { baseline: ttfb('proxy') }));
+      ctx.emit(metric(NAME, `stream_vs_s3proxy_throughput@${label}`, stream.best, 'MB/s', { baseline: s3p.best }));
+      ctx.emit(metric(NAME, `stream_vs_s3proxy_ttfb@${label}`, ttfb('stream'), 'ms', { baseline: ttfb('s3proxy') }));
+      ctx.emit(metric(NAME, `stream_vs_s3proxy_rss_growth@${label}`, maxOf(stream.rss), 'MiB', { baseline: maxOf(s3p.rss) }));
       if (m.has('accel')) {
         const [accel, pre] = [of('accel'), of('presigned')];
         ctx.emit(metric(NAME, `accel_throughput@${label}`, accel.best, 'MB/s', { baseline: pre.best, target: { on: 'ratio', op: '>=', limit: 0.95 } }));
@@ -286,10 +325,12 @@ export async function run(ctx: BenchContext): Promise<void> {
       }
     }
     ctx.emit(metric(NAME, 'checksums_ok', checksums, 'count', { target: { on: 'value', op: '==', limit: checked } }));
+    ctx.emit(metric(NAME, 's3proxy_range_ok', rangeOk, 'count', { target: { on: 'value', op: '==', limit: 1 } }));
   } finally {
     client.destroy();
     await lib?.stop();
     await proxy?.stop();
+    await s3proxy?.stop();
     await nginx?.stop();
     await accelApp?.stop();
   }
