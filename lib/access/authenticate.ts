@@ -4,7 +4,6 @@
  * with WWW-Authenticate), the pipeline stops there.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import onFinished from 'on-finished';
 
 /** A connect/Express-style middleware, e.g. `passport.authenticate(['session', 'api-key'], { session: false })`. */
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
@@ -19,24 +18,23 @@ export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?
 export function runMiddleware(middleware: Middleware, req: IncomingMessage, res: ServerResponse): Promise<'next' | 'handled'> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    onFinished(res, () => {
-      if (!settled) {
-        settled = true;
-        resolve('handled');
-      }
-    });
+    // Plain listeners rather than on-finished: this runs on every request, and they are removed
+    // as soon as the middleware calls next().
+    const onEnd = (): void => settle(() => resolve('handled'));
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      res.off('finish', onEnd);
+      res.off('close', onEnd);
+      fn();
+    };
+    if (res.writableEnded || res.destroyed) return resolve('handled');
+    res.once('finish', onEnd);
+    res.once('close', onEnd);
     try {
-      middleware(req, res, (err?: unknown) => {
-        if (settled) return;
-        settled = true;
-        if (err) reject(err);
-        else resolve('next');
-      });
+      middleware(req, res, (err?: unknown) => settle(() => (err ? reject(err) : resolve('next'))));
     } catch (err) {
-      if (!settled) {
-        settled = true;
-        reject(err);
-      }
+      settle(() => reject(err));
     }
   });
 }

@@ -94,8 +94,9 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
           return;
         }
       } else {
-        const url = new URL(req.url ?? '/', 'http://station-files.invalid');
-        if (url.searchParams.has('sig') && wiring.signer) {
+        // Parsed only when a signed link is possible (a URL object per request shows in profiles).
+        const url = wiring.signer && req.url?.includes('sig=') ? new URL(req.url, 'http://station-files.invalid') : null;
+        if (url?.searchParams.has('sig') && wiring.signer) {
           // The signed "file" is the endpoint path below the mount point: it names station,
           // kind and ids at once, so a link for one file never opens another.
           const check = wiring.signer.verify({ station, file: url.pathname, ...readSignedQuery(url.searchParams) });
