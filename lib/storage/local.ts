@@ -3,13 +3,13 @@
  * paths, NUL and symlinks that resolve outside the root all read as "not found".
  */
 import { createReadStream, type Stats } from 'node:fs';
-import { open, realpath, stat } from 'node:fs/promises';
+import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { StorageError } from '../errors';
 import { encodePath, keySegments } from './keys';
 import { resolveDelivery } from './delivery-preference';
-import type { AccelRequest, AccelTarget, DeliveryMode, DeliveryPreference, ObjectMeta, OpenOptions, Storage } from './types';
+import type { AccelRequest, AccelTarget, ByteRange, DeliveryMode, DeliveryPreference, ObjectMeta, OpenOptions, ReadOptions, ReadResult, Storage } from './types';
 
 /** Options for {@link localStorage}. */
 export interface LocalStorageOptions {
@@ -107,25 +107,25 @@ export function localStorage(options: LocalStorageOptions): LocalStorage {
     return meta;
   }
 
-  async function openKey(key: string, opts: OpenOptions): Promise<Readable> {
-    const resolved = await locate(key, opts.meta);
-    if (!resolved) throw new StorageError('not-found', 'no such file');
-    const handle = await open(resolved.file, 'r').catch((err: unknown) => {
-      throw new StorageError('not-found', 'file vanished before it was opened', { cause: err });
-    });
-    let size: number;
+  /** Opens the file a key names and reads its metadata from the open descriptor. */
+  async function openFile(key: string, meta?: ObjectMeta): Promise<{ handle: FileHandle; stats: Stats } | null> {
+    const resolved = await locate(key, meta);
+    if (!resolved) return null;
+    const handle = await open(resolved.file, 'r').catch(() => null);
+    if (!handle) return null;
     try {
       const stats = await handle.stat();
-      size = stats.size;
-      if (!stats.isFile()) throw new StorageError('not-found', 'not a regular file');
-      if (opts.ifMatch !== undefined && fileEtag(stats) !== opts.ifMatch) {
-        throw new StorageError('changed', 'file changed since the response was planned');
-      }
-    } catch (err) {
-      await handle.close();
-      throw err;
+      if (stats.isFile()) return { handle, stats };
+    } catch {
+      // fall through: not readable as a file
     }
-    if (size === 0 || (opts.range && opts.range.start >= size)) {
+    await handle.close();
+    return null;
+  }
+
+  /** A stream of `range` (or the whole file) that owns `handle`, tied to the abort signal. */
+  async function streamOf(handle: FileHandle, size: number, range: ByteRange | undefined, signal?: AbortSignal): Promise<Readable> {
+    if (size === 0 || (range && range.start >= size)) {
       await handle.close();
       return Readable.from([]);
     }
@@ -133,21 +133,45 @@ export function localStorage(options: LocalStorageOptions): LocalStorage {
     // extra zero-byte read that would race a client closing right after the last byte.
     const stream = createReadStream('', {
       fd: handle,
-      start: opts.range?.start ?? 0,
-      end: opts.range?.end ?? size - 1,
+      start: range?.start ?? 0,
+      end: range?.end ?? size - 1,
       autoClose: true,
       highWaterMark: 256 * 1024,
     });
-    if (opts.signal) {
+    if (signal) {
       const onAbort = (): void => void stream.destroy();
-      if (opts.signal.aborted) onAbort();
-      else opts.signal.addEventListener('abort', onAbort, { once: true });
-      stream.once('close', () => opts.signal?.removeEventListener('abort', onAbort));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      stream.once('close', () => signal.removeEventListener('abort', onAbort));
     }
     return stream;
   }
 
-  const storage: LocalStorage = { kind: 'local', root, accelPrefix, delivery, stat: statKey, open: openKey };
+  async function openKey(key: string, opts: OpenOptions): Promise<Readable> {
+    const opened = await openFile(key, opts.meta);
+    if (!opened) throw new StorageError('not-found', 'no such file');
+    if (opts.ifMatch !== undefined && fileEtag(opened.stats) !== opts.ifMatch) {
+      await opened.handle.close();
+      throw new StorageError('changed', 'file changed since the response was planned');
+    }
+    return streamOf(opened.handle, opened.stats.size, opts.range, opts.signal);
+  }
+
+  // Stream delivery: metadata from the open descriptor and the body in one go (no separate stat).
+  async function readKey(key: string, opts: ReadOptions): Promise<ReadResult | null> {
+    const opened = await openFile(key);
+    if (!opened) return null;
+    const { handle, stats } = opened;
+    const meta: ObjectMeta = { size: stats.size, mtime: stats.mtime, etag: fileEtag(stats) };
+    if (opts.range && opts.range.start >= stats.size) {
+      await handle.close();
+      return { meta, range: null, body: null };
+    }
+    const range = opts.range ? { start: opts.range.start, end: Math.min(opts.range.end ?? stats.size - 1, stats.size - 1) } : null;
+    return { meta, range, body: await streamOf(handle, stats.size, range ?? undefined, opts.signal) };
+  }
+
+  const storage: LocalStorage = { kind: 'local', root, accelPrefix, delivery, stat: statKey, open: openKey, read: readKey };
   if (accelPrefix !== undefined) {
     storage.accel = async (key: string, request: AccelRequest): Promise<AccelTarget> => {
       const resolved = await locate(key, request.meta);

@@ -155,6 +155,40 @@ describe('localStorage', () => {
     });
   });
 
+  describe('read (stream delivery: metadata and body from one open)', () => {
+    const storage = (): ReturnType<typeof localStorage> => localStorage({ root });
+
+    it('returns the metadata stat() gives and the whole body', async () => {
+      const r = await storage().read?.('shows/morning.mp3', {});
+      assert.ok(r?.body);
+      assert.deepEqual(r.meta, await storage().stat('shows/morning.mp3'));
+      assert.equal(r.range, null);
+      assert.deepEqual(await readAll(r.body), BODY);
+    });
+
+    it('reads one range, clipping its end to the file', async () => {
+      const r = await storage().read?.('shows/morning.mp3', { range: { start: 299_990, end: 400_000 } });
+      assert.deepEqual(r?.range, { start: 299_990, end: 299_999 });
+      assert.ok(r?.body);
+      assert.deepEqual(await readAll(r.body), BODY.subarray(299_990));
+      const open = await storage().read?.('shows/morning.mp3', { range: { start: 5 } });
+      assert.deepEqual(open?.range, { start: 5, end: 299_999 });
+      open?.body?.destroy();
+    });
+
+    it('gives metadata without a body for a range starting past the end', async () => {
+      const r = await storage().read?.('shows/morning.mp3', { range: { start: 300_000 } });
+      assert.equal(r?.meta.size, 300_000);
+      assert.equal(r?.body, null);
+    });
+
+    it('returns null for missing keys, traversal and symlinks leaving the root', async () => {
+      for (const key of ['nope.mp3', '../outside.txt', 'escape.txt', 'escape-dir/x.txt', 'shows']) {
+        assert.equal(await storage().read?.(key, {}), null, key);
+      }
+    });
+  });
+
   describe('options', () => {
     const invalid: Array<[string, LocalStorageOptions]> = [
       ['empty root', { root: '' }],
