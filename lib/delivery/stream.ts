@@ -47,10 +47,15 @@ export async function streamBody(
     bytesSent += chunk.length;
     if (progress) progress.bytesSent = bytesSent;
   });
-  body.once('error', (err) => {
+  // Persistent error listeners: a late second error from either side must never go unhandled
+  // (that would crash the process).
+  body.on('error', (err) => {
     first ??= 'source';
-    sourceError = err;
+    sourceError ??= err;
     if (progress && first === 'source') progress.failed = true;
+  });
+  res.on('error', () => {
+    first ??= 'client';
   });
   res.once('close', () => {
     if (!res.writableFinished) first ??= 'client';
