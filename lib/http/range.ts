@@ -23,13 +23,14 @@ const trimOws = (s: string): string => s.replace(/^[ \t]+|[ \t]+$/g, '');
 const SUFFIX_RANGE = /^-(\d+)$/;
 const UNIT = /^bytes=/i;
 
-interface RawSpec {
+/** One range-spec as written: `first-last`, `first-` (no `last`) or `-suffix`. */
+export interface RangeSpec {
   first?: number;
   last?: number;
   suffix?: number;
 }
 
-function parseSpec(text: string): RawSpec | null {
+function parseSpec(text: string): RangeSpec | null {
   const int = INT_RANGE.exec(text);
   if (int) {
     const first = Number(int[1]);
@@ -44,7 +45,7 @@ function parseSpec(text: string): RawSpec | null {
 }
 
 /** Resolves one spec against the size; null when it does not overlap the representation. */
-function resolveSpec(spec: RawSpec, size: number): ByteRange | null {
+function resolveSpec(spec: RangeSpec, size: number): ByteRange | null {
   if (spec.suffix !== undefined) {
     // RFC 9110 14.1.3: a suffix longer than the representation selects all of it; 0 selects nothing.
     if (spec.suffix === 0 || size === 0) return null;
@@ -69,6 +70,31 @@ function coalesce(ranges: ByteRange[]): ByteRange[] {
 }
 
 /**
+ * Reads the range-specs of a `Range` header without knowing the size (RFC 9110 14.1.1 grammar:
+ * `bytes=` and a comma list that may hold empty elements and SP/HTAB around each). More than
+ * `maxRanges` specs, another unit, or a malformed spec give the reason the header is ignored.
+ *
+ * @example
+ * parseRangeSpecs('bytes=0-1', 1)     // { specs: [{ first: 0, last: 1 }] }
+ * parseRangeSpecs('bytes=-500', 1)    // { specs: [{ suffix: 500 }] }
+ * parseRangeSpecs('bytes=5-2', 1)     // { ignored: 'malformed' }
+ */
+export function parseRangeSpecs(header: string, maxRanges: number): { specs: RangeSpec[] } | { ignored: string } {
+  if (!UNIT.test(header)) return { ignored: 'not a bytes range' };
+  // OWS is SP and HTAB only (RFC 9110 5.6.3): a no-break space makes the header malformed.
+  const parts = header.slice(6).split(',').map(trimOws).filter((p) => p !== '');
+  if (parts.length === 0) return { ignored: 'malformed' };
+  if (parts.length > maxRanges) return { ignored: 'too many ranges' };
+  const specs: RangeSpec[] = [];
+  for (const part of parts) {
+    const spec = parseSpec(part);
+    if (!spec) return { ignored: 'malformed' };
+    specs.push(spec);
+  }
+  return { specs };
+}
+
+/**
  * Decides what a `Range` header asks of a representation of `size` bytes. Several ranges are
  * only honoured when there are at most `maxRanges` of them and they coalesce into one range;
  * otherwise the header is ignored and the whole representation is sent (RFC 9110 14.2 allows it,
@@ -82,18 +108,9 @@ function coalesce(ranges: ByteRange[]): ByteRange[] {
  */
 export function decideRange(header: string | undefined, size: number, maxRanges: number): RangeDecision {
   if (header === undefined) return { kind: 'none' };
-  if (!UNIT.test(header)) return { kind: 'ignored', reason: 'not a bytes range' };
-  // range-set = 1#range-spec: a comma list that may contain empty elements and OWS.
-  // OWS is SP and HTAB only (RFC 9110 5.6.3): a no-break space makes the header malformed.
-  const parts = header.slice(6).split(',').map(trimOws).filter((p) => p !== '');
-  if (parts.length === 0) return { kind: 'ignored', reason: 'malformed' };
-  if (parts.length > maxRanges) return { kind: 'ignored', reason: 'too many ranges' };
-  const specs: RawSpec[] = [];
-  for (const part of parts) {
-    const spec = parseSpec(part);
-    if (!spec) return { kind: 'ignored', reason: 'malformed' };
-    specs.push(spec);
-  }
+  const parsed = parseRangeSpecs(header, maxRanges);
+  if ('ignored' in parsed) return { kind: 'ignored', reason: parsed.ignored };
+  const specs = parsed.specs;
   // RFC 9110 14.1.2: on an empty representation only a non-zero suffix is satisfiable, and no
   // Content-Range can describe it: answer the (empty) whole representation with 200.
   if (size === 0 && specs.some((s) => s.suffix !== undefined && s.suffix > 0)) {

@@ -6,14 +6,17 @@
  * and is planned from metadata first, as before.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { parseRangeSpecs } from './range';
 
 /** The bytes to read ahead: `range` absent means the whole object; `end` absent means to the end. */
 export interface ReadAhead {
   range?: { start: number; end?: number };
 }
 
+/** Positions at or past 10^15 (far beyond any S3 object, 5 TiB at most) are planned from metadata. */
+const MAX_GUESS = 1e15;
+const guessable = (n: number): boolean => Number.isSafeInteger(n) && n < MAX_GUESS;
 const CONDITIONALS = ['if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since'] as const;
-const ONE_RANGE = /^(\d{1,15})-(\d{0,15})$/;
 
 /**
  * Guesses the body a request needs: the whole object without `Range`, the one `first-last` or
@@ -34,14 +37,10 @@ export function readAhead(method: string | undefined, headers: IncomingHttpHeade
   if (CONDITIONALS.some((name) => headers[name] !== undefined)) return null;
   const header = headers.range;
   if (header === undefined) return {};
-  if (!/^bytes=/i.test(header)) return null;
-  // Same list grammar as decideRange: empty elements and SP/HTAB around each element are allowed.
-  const parts = header.slice(6).split(',').map((p) => p.replace(/^[ \t]+|[ \t]+$/g, '')).filter((p) => p !== '');
-  if (parts.length !== 1) return null;
-  const m = ONE_RANGE.exec(parts[0] as string);
-  if (!m) return null;
-  const start = Number(m[1]);
-  if (m[2] === '') return { range: { start } };
-  const end = Number(m[2]);
-  return end < start ? null : { range: { start, end } };
+  // The same grammar decideRange reads, so the guess is a range the plan can select.
+  const parsed = parseRangeSpecs(header, 1);
+  const spec = 'specs' in parsed ? parsed.specs[0] : undefined;
+  if (spec?.first === undefined || !guessable(spec.first)) return null;
+  // A last position past any object (`bytes=0-99999999999999999`) reads to the end, as the plan will.
+  return spec.last === undefined || spec.last >= MAX_GUESS ? { range: { start: spec.first } } : { range: { start: spec.first, end: spec.last } };
 }

@@ -14,6 +14,10 @@ describe('readAhead', () => {
     assert.deepEqual(readAhead('GET', { range: 'BYTES= 5-9 ,' }), { range: { start: 5, end: 9 } });
   });
 
+  it('reads to the end for a last position past any object', () => {
+    assert.deepEqual(readAhead('GET', { range: 'bytes=7-99999999999999999999' }), { range: { start: 7 } });
+  });
+
   it('keeps If-Range requests (the plan chooses range or whole object afterwards)', () => {
     assert.deepEqual(readAhead('GET', { range: 'bytes=10-', 'if-range': '"abc"' }), { range: { start: 10 } });
   });
