@@ -20,13 +20,12 @@
 // arm with a sha256 check of the whole body, and one Range request goes through s3proxy (206,
 // Content-Range and bytes checked: s3proxy_range_ok); every timed run checks status, length and
 // first chunk.
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { deterministicRange } from '../../support/s3';
 import { freePort } from '../../support/nginx';
 import { rssGrowth, startChild, type BenchChild } from '../lib/child';
+import { directGet } from '../lib/direct-get';
 import { expectBody, get, mbps, median, sleep } from '../lib/client';
 import { GiB, MiB, type BenchContext, type Fixture, type ObjectName } from '../lib/context';
 import { procPeak, nginxWorkers, type ProcPeak } from '../lib/proc-rss';
@@ -97,30 +96,7 @@ function httpArm(name: ArmName, url: (obj: Fixture) => Promise<string> | string,
 }
 
 function directArm(client: S3Client, bucket: string): Arm {
-  const fetch = async (obj: Fixture, hash: boolean, firstOnly: boolean): Promise<Run> => {
-    const t0 = performance.now();
-    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: obj.key }));
-    if (!(out.Body instanceof Readable)) throw new Error('GetObject gave no Node stream');
-    const h = hash ? createHash('sha256') : undefined;
-    let bytes = 0;
-    let ttfbMs = Number.NaN;
-    let firstChunk: Buffer | undefined;
-    let complete = true;
-    for await (const chunk of out.Body) {
-      const c = chunk as Buffer;
-      if (firstChunk === undefined) {
-        ttfbMs = performance.now() - t0;
-        firstChunk = c;
-        if (firstOnly) {
-          complete = false;
-          break; // destroys the body (and its socket)
-        }
-      }
-      bytes += c.length;
-      h?.update(c);
-    }
-    return { status: out.$metadata.httpStatusCode ?? 0, bytes, ms: performance.now() - t0, ttfbMs, complete, firstChunk, sha256: h?.digest('hex') };
-  };
+  const fetch = (obj: Fixture, hash: boolean, firstOnly: boolean): Promise<Run> => directGet(client, bucket, obj.key, { hash, firstOnly });
   return {
     name: 'direct',
     run: (obj, hash) => fetch(obj, hash, false),

@@ -2,11 +2,9 @@
 // GetObject by a client of the same config in this process; best of 3 each, in alternation. Also
 // (no target) the library vs a bare GetObject → pipeline(Body, res) in the same server process: the
 // direct GetObject has no second Node process on the path, so that ratio isolates the library's cost.
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { bestThroughput, httpArm } from '../lib/client';
 import type { BenchContext } from '../lib/context';
+import { directGet } from '../lib/direct-get';
 import { metric } from '../lib/report';
 import { benchS3Client } from '../lib/s3env';
 
@@ -21,16 +19,8 @@ export async function run(ctx: BenchContext): Promise<void> {
   const direct = {
     name: 'direct GetObject',
     run: async (hash: boolean) => {
-      const t0 = performance.now();
-      const out = await client.send(new GetObjectCommand({ Bucket: env.cfg.bucket, Key: obj.key }));
-      if (!(out.Body instanceof Readable)) throw new Error('GetObject gave no Node stream');
-      const h = hash ? createHash('sha256') : undefined;
-      let bytes = 0;
-      for await (const chunk of out.Body) {
-        bytes += (chunk as Buffer).length;
-        h?.update(chunk as Buffer);
-      }
-      return { bytes, ms: performance.now() - t0, sha256: h?.digest('hex') };
+      const r = await directGet(client, env.cfg.bucket, obj.key, { hash });
+      return { bytes: r.bytes, ms: r.ms, sha256: r.sha256 };
     },
   };
   try {

@@ -4,11 +4,11 @@
 // The same two ranges are also asked of S3 directly (GetObject by a client of the same config in this
 // process), so a far-offset cost that is S3's own shows as such: `direct_ttfb` (S3's far vs near) and
 // `ttfb_vs_direct_far` (the library's far seek vs S3's, i.e. the hop through the app).
-import { Readable } from 'node:stream';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { deterministicRange } from '../../support/s3';
 import { get, median, sleep } from '../lib/client';
 import type { BenchContext, Fixture } from '../lib/context';
+import { directGet } from '../lib/direct-get';
 import { metric } from '../lib/report';
 import { benchS3Client } from '../lib/s3env';
 
@@ -33,17 +33,10 @@ async function probe(url: string, obj: Fixture, start: number): Promise<number> 
 }
 
 async function probeDirect(client: S3Client, bucket: string, obj: Fixture, start: number): Promise<number> {
-  const t0 = performance.now();
-  const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: obj.key, Range: `bytes=${start}-` }));
-  if (!(out.Body instanceof Readable)) throw new Error('GetObject gave no Node stream');
-  let ms = Number.NaN;
-  for await (const chunk of out.Body) {
-    ms = performance.now() - t0;
-    checkFirst(obj, start, chunk as Buffer);
-    break; // destroys the body
-  }
+  const r = await directGet(client, bucket, obj.key, { range: `bytes=${start}-`, firstOnly: true });
+  checkFirst(obj, start, r.firstChunk);
   await sleep(20);
-  return ms;
+  return r.ttfbMs;
 }
 
 export async function run(ctx: BenchContext): Promise<void> {
