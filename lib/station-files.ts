@@ -2,17 +2,18 @@
  * createStationFiles: validates the options once and wires the endpoints into Express routers
  * (all of them, or one per kind), plus signed links for sessionless downloads.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import express, { type Router } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 import proxyaddr from 'proxy-addr';
 import type { Middleware } from './access/authenticate';
 import type { Authorize } from './access/permissions';
+import { createConcurrencyLimit, type ConcurrencyLimitOptions } from './access/concurrency';
 import { createNewDownloadLimiter, type NewDownloadLimitOptions } from './access/rate-limit';
 import { createUrlSigner, type UrlSignerOptions } from './access/signed-url';
 import { createDelivery, type DeliveryOptions } from './delivery/serve';
 import type { DownloadSink, DownloadUser } from './log/events';
+import { badUrlHandler } from './routes/bad-url';
 import { endpointHandler } from './routes/endpoint';
 import { mediaEndpoint, MEDIA_PATH } from './routes/media';
 import { EPISODE_PATH, podcastEndpoints, PUBLIC_EPISODE_PATH } from './routes/podcasts';
@@ -53,6 +54,12 @@ export interface StationFilesOptions<User = unknown> {
   signing?: UrlSignerOptions;
   /** Per-IP limit on new public enclosure downloads; `false` turns it off. @default { windowMs: 600000, max: 60 } */
   publicRateLimit?: NewDownloadLimitOptions | false;
+  /**
+   * Downloads (GETs that reach delivery) one client may have in flight at once, on every route;
+   * IPv6 clients counted by /64; loopback clients are not capped (see the README). Past it:
+   * `429 Too many downloads at once` with `Retry-After`. `false` turns the cap off. @default { perClient: 16, retryAfterSeconds: 5 }
+   */
+  concurrentDownloads?: ConcurrencyLimitOptions | false;
   /** Whose X-Forwarded-For to believe for the client IP. @default Express's `req.ip` (the app's `trust proxy`) */
   trustProxy?: TrustProxy;
   /** helmet options for every endpoint; `false` turns helmet off. @default helmet's defaults */
@@ -99,6 +106,13 @@ function compileTrust(t: TrustProxy): (addr: string, hop: number) => boolean {
   return proxyaddr.compile(typeof t === 'string' ? t.split(',').map((s) => s.trim()) : t);
 }
 
+/** The host app's compiled `trust proxy` setting (Express keeps it as 'trust proxy fn'); none trusts nobody. */
+function expressTrust(req: IncomingMessage): (addr: string, hop: number) => boolean {
+  const app = (req as IncomingMessage & { app?: { get?(name: string): unknown } }).app;
+  const fn = typeof app?.get === 'function' ? app.get('trust proxy fn') : undefined;
+  return typeof fn === 'function' ? (fn as (addr: string, hop: number) => boolean) : () => false;
+}
+
 function checkPath(name: string, path: string | undefined, required: readonly string[]): string | undefined {
   if (path === undefined) return undefined;
   if (typeof path !== 'string' || !path.startsWith('/')) throw new TypeError(`createStationFiles: paths.${name} must start with "/"`);
@@ -130,6 +144,8 @@ function buildWiring<User>(options: StationFilesOptions<User>): Wiring {
   const challenge = options.challenge ?? 'Bearer realm="station-files"';
   if (!/^[\x20-\x7e]+$/.test(challenge)) throw new TypeError('createStationFiles: `challenge` must be a printable header value');
   const userInfo = (options.userInfo ?? defaultUserInfo) as (user: unknown) => DownloadUser;
+  const catalogStation = options.catalog.station;
+  if (catalogStation !== undefined && typeof catalogStation !== 'function') throw new TypeError('createStationFiles: `catalog.station` must be a function');
   return {
     authenticate: options.authenticate ?? null,
     authorize: options.authorize as Authorize<unknown>,
@@ -139,13 +155,26 @@ function buildWiring<User>(options: StationFilesOptions<User>): Wiring {
     delivery: createDelivery(options.delivery),
     signer: options.signing ? createUrlSigner(options.signing) : null,
     limiter: options.publicRateLimit === false ? null : createNewDownloadLimiter(options.publicRateLimit),
-    requestId: (req) => {
+    concurrency: options.concurrentDownloads === false ? null : createConcurrencyLimit(options.concurrentDownloads),
+    correlationId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      if (typeof given !== 'string' || !REQUEST_ID.test(given)) return null;
+      // Only a proxy we trust may name the request (the generated nginx config sends $request_id).
+      const peerTrusted = trust ?? expressTrust(req);
+      return peerTrusted(req.socket.remoteAddress ?? '', 0) ? given : null;
     },
     clientIp: (req) => {
       if (trust) return proxyaddr(req, trust);
       return (req as IncomingMessage & { ip?: string }).ip ?? req.socket.remoteAddress ?? '';
+    },
+    stationExists: async (station, req) => {
+      if (!catalogStation) return null;
+      try {
+        return (await catalogStation.call(options.catalog, station)) === true;
+      } catch (err) {
+        onError(err instanceof Error ? err : new Error(String(err)), req);
+        return null;
+      }
     },
     emit: (event, req) => {
       for (const sink of sinks) {
@@ -213,6 +242,7 @@ export function createStationFiles<User = unknown>(options: StationFilesOptions<
       const stack = security ? [security, handler] : [handler];
       router.all(spec.path, ...(stack as express.RequestHandler[]));
     }
+    router.use(badUrlHandler as unknown as express.ErrorRequestHandler);
     return router;
   };
   const signer = wiring.signer;

@@ -1,8 +1,11 @@
 /**
  * A per-IP limit on *new* downloads of public enclosures. A podcast app fetching one episode
  * sends a HEAD, a `bytes=0-1` probe and dozens of range requests: they all count as one
- * download of that episode, so only starting many different episodes hits the limit.
+ * download of that episode, so only starting many different episodes hits the limit. Clients
+ * are keyed by IPv4 address or IPv6 /64 (one subscriber's prefix), so rotating addresses inside
+ * one /64 gives no fresh allowance.
  */
+import { truncateIp } from '../http/client-ip';
 
 /** Options for {@link createNewDownloadLimiter}. */
 export interface NewDownloadLimitOptions {
@@ -19,7 +22,7 @@ export type LimitDecision = { ok: true } | { ok: false; retryAfterSeconds: numbe
 
 /** A new-download limiter. */
 export interface NewDownloadLimiter {
-  /** Records a request by `ip` for `episode` and says whether it may proceed. */
+  /** Records a request by `ip` (IPv6 counted by /64) for `episode` and says whether it may proceed. */
   check(ip: string, episode: string, now?: number): LimitDecision;
 }
 
@@ -42,7 +45,8 @@ export function createNewDownloadLimiter(options: NewDownloadLimitOptions = {}):
   const maxTracked = positive('maxTracked', options.maxTracked, 100_000);
   const windows = new Map<string, { start: number; episodes: Set<string> }>();
   return {
-    check(ip, episode, now = Date.now()) {
+    check(address, episode, now = Date.now()) {
+      const ip = truncateIp(address);
       let w = windows.get(ip);
       if (!w || now - w.start >= windowMs) {
         windows.delete(ip);

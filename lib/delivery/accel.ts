@@ -61,6 +61,9 @@ export function accelHeaders(plan: ResponsePlan, target: AccelTarget, options: A
     'Accept-Ranges': 'bytes',
   };
   if (h['Content-Disposition']) headers['Content-Disposition'] = h['Content-Disposition'];
+  // nginx drops these across the hand-off; the generated locations restore them from here.
+  if (h['Content-Security-Policy']) headers['Content-Security-Policy'] = h['Content-Security-Policy'];
+  if (h['X-Content-Type-Options']) headers['X-Content-Type-Options'] = h['X-Content-Type-Options'];
   if (options.buffering !== undefined) headers['X-Accel-Buffering'] = options.buffering ? 'yes' : 'no';
   if (options.limitRate !== undefined) headers['X-Accel-Limit-Rate'] = String(options.limitRate);
   if (options.expires !== undefined) headers['X-Accel-Expires'] = String(options.expires);

@@ -1,12 +1,6 @@
 /** Small response writers shared by the delivery modes: short text errors and header-only replies. */
 import type { ServerResponse } from 'node:http';
-
-/** Headers every error reply carries: never cached, never sniffed. */
-const ERROR_HEADERS = {
-  'Cache-Control': 'no-store',
-  'Content-Type': 'text/plain; charset=utf-8',
-  'X-Content-Type-Options': 'nosniff',
-} as const;
+import { ERROR_HEADERS } from '../http/plan';
 
 /**
  * Ends `res` with `status` and a one-line reason (for HEAD, the headers only). Reasons are

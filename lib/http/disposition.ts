@@ -45,6 +45,24 @@ export function asciiFallback(name: string): string {
     .replace(/[^\x20-\x7e]|["\\%]/gu, '_');
 }
 
+// Types a browser renders without running script: sound, video, raster images, plain text.
+// Everything else (HTML, SVG, XML, JavaScript, PDF, unknown types) could script or embed
+// active content in the panel's origin, so it is only ever offered as a download.
+const INLINE_SAFE = /^(?:audio\/[\w.+-]+|video\/[\w.+-]+|image\/(?:png|jpeg|gif|webp|avif|apng|bmp|x-icon|vnd\.microsoft\.icon)|text\/plain)\s*(?:;|$)/i;
+
+/**
+ * True when a file of this Content-Type may be shown `inline`: audio, video, raster images and
+ * plain text. HTML, SVG, XML, JavaScript, PDF and anything unknown are not: an uploaded
+ * `evil.svg` or `evil.html` played inline would run its script with the viewer's session.
+ *
+ * @example
+ * inlineAllowed('audio/mpeg')    // true
+ * inlineAllowed('image/svg+xml') // false
+ */
+export function inlineAllowed(contentType: string): boolean {
+  return INLINE_SAFE.test(contentType) && !/\+xml\b/i.test(contentType);
+}
+
 /**
  * Formats a `Content-Disposition` header: an ASCII `filename` plus `filename*=UTF-8''…` when
  * the name is not plain ASCII. Never throws, never lets CR/LF or quotes break the header.

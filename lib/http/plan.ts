@@ -5,7 +5,7 @@
  */
 import type { ByteRange, ObjectMeta } from '../storage/types';
 import { evaluatePreconditions, headerText, ifRangeAllows, type Validators } from './conditional';
-import { contentDisposition, type DispositionType } from './disposition';
+import { contentDisposition, inlineAllowed, type DispositionType } from './disposition';
 import { chooseContentType } from './content-type';
 import { contentRange, decideRange } from './range';
 
@@ -21,7 +21,7 @@ export interface PlanOptions {
   filename: string;
   /** Explicit Content-Type; wins over the extension and the storage's. */
   contentType?: string;
-  /** `attachment` (download) or `inline` (play in the browser). */
+  /** `attachment` (download) or `inline` (play in the browser; only types that cannot script, see inlineAllowed). */
   disposition: DispositionType;
   /** Cache-Control for the file's responses. */
   cacheControl: string;
@@ -39,6 +39,20 @@ export type ResponsePlan =
   | { kind: 'not-modified'; status: 304; headers: PlanHeaders; range: null; length: 0 }
   | { kind: 'precondition-failed'; status: 412; headers: PlanHeaders; range: null; length: 0 }
   | { kind: 'range-not-satisfiable'; status: 416; headers: PlanHeaders; range: null; length: 0 };
+
+/**
+ * The Content-Security-Policy of every file response: a file opened as a document runs no
+ * script, loads nothing and gets an opaque origin, whatever its type.
+ */
+export const FILE_CSP = "sandbox; default-src 'none'";
+
+/** Headers of every short error reply (412, 416, and the delivery's 4xx/5xx): never cached, never sniffed, never scripted. */
+export const ERROR_HEADERS: Readonly<PlanHeaders> = {
+  'Cache-Control': 'no-store',
+  'Content-Type': 'text/plain; charset=utf-8',
+  'Content-Security-Policy': FILE_CSP,
+  'X-Content-Type-Options': 'nosniff',
+};
 
 /** HTTP-date of a Date, at the one-second precision HTTP dates have. */
 export function httpDate(date: Date): string {
@@ -70,20 +84,19 @@ export function planResponse(request: PlanRequest, meta: ObjectMeta, options: Pl
     // RFC 9110 15.4.5: the validators and Cache-Control a 200 would carry, no content headers.
     return { kind: 'not-modified', status: 304, headers: identity, range: null, length: 0 };
   }
-  const errorHeaders: PlanHeaders = {
-    'Cache-Control': 'no-store',
-    'Content-Type': 'text/plain; charset=utf-8',
-    'X-Content-Type-Options': 'nosniff',
-  };
   if (precondition === 'precondition-failed') {
-    return { kind: 'precondition-failed', status: 412, headers: errorHeaders, range: null, length: 0 };
+    return { kind: 'precondition-failed', status: 412, headers: ERROR_HEADERS, range: null, length: 0 };
   }
 
+  const contentType = chooseContentType({ explicit: options.contentType, filename: options.filename, stored: meta.contentType });
+  // `inline` only for types that cannot script; the sandbox CSP covers a browser that renders anyway.
+  const disposition = options.disposition === 'inline' && inlineAllowed(contentType) ? 'inline' : 'attachment';
   const representation: PlanHeaders = {
     ...identity,
     'Accept-Ranges': 'bytes',
-    'Content-Type': chooseContentType({ explicit: options.contentType, filename: options.filename, stored: meta.contentType }),
-    'Content-Disposition': contentDisposition(options.filename, options.disposition),
+    'Content-Type': contentType,
+    'Content-Disposition': contentDisposition(options.filename, disposition),
+    'Content-Security-Policy': FILE_CSP,
     'X-Content-Type-Options': 'nosniff',
   };
   const full = (): ResponsePlan => ({
@@ -108,7 +121,7 @@ export function planResponse(request: PlanRequest, meta: ObjectMeta, options: Pl
       return {
         kind: 'range-not-satisfiable',
         status: 416,
-        headers: { ...errorHeaders, 'Accept-Ranges': 'bytes', 'Content-Range': contentRange(null, meta.size) },
+        headers: { ...ERROR_HEADERS, 'Accept-Ranges': 'bytes', 'Content-Range': contentRange(null, meta.size) },
         range: null,
         length: 0,
       };

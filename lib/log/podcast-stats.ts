@@ -3,9 +3,11 @@
  * Guidelines v2.3 (§ numbers are v2.3's). Pure. Not done, as they need outside data: data-centre/VPN/
  * excessive-IP lists and referrer checks (§5.5.2 Step 1.2 items 1-3).
  */
-import { isIP } from 'node:net';
 import { isbot } from 'isbot';
+import { truncateIp } from '../http/client-ip';
 import type { DownloadEvent } from './events';
+
+export { truncateIp };
 
 /** How one listener's downloads are de-duplicated in time (§5.5.1 Measurement Windows). */
 export type PodcastWindow = 'utc-day' | 'rolling-24h';
@@ -58,33 +60,6 @@ const OPTION_KEYS = new Set(['window', 'minBytes', 'extraBotPatterns', 'allowUse
 type Span = [number, number];
 interface Request { at: number; spans: Span[]; size: number | null }
 interface Settings { window: PodcastWindow; minBytes: number; extra: RegExp[]; allow: RegExp[] }
-
-/**
- * Truncates a client IP for listener identity (§5.5.4 "Working with IPv6 Addresses", §6.2): IPv4 as is,
- * IPv4-mapped IPv6 (`::ffff:a.b.c.d`, or in hex) to IPv4, other IPv6 to its /64: the first four hextets
- * (`::` expanded, lowercase, no leading zeros) and `::/64`. Drops brackets and `%zone`; a non-IP is trimmed.
- * @example
- * truncateIp('2001:DB8::8a2e:370:7334'); // '2001:db8:0:0::/64'
- * truncateIp('::ffff:203.0.113.5');      // '203.0.113.5'
- */
-export function truncateIp(ip: string): string {
-  const bare = ip.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '').toLowerCase();
-  const version = isIP(bare);
-  if (version !== 6) return version === 4 ? bare : ip.trim();
-  let text = bare;
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text); // a trailing dotted quad is two hextets
-  if (v4) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [left = [], right = []] = text.split('::').map((half) => (half === '' ? [] : half.split(':')));
-  const g = [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right].map((h) => parseInt(h, 16));
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
-    const [hi = 0, lo = 0] = g.slice(6);
-    return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
-  }
-  return `${g.slice(0, 4).map((x) => x.toString(16)).join(':')}::/64`;
-}
 
 /**
  * The listener identity of §5.5.4 Scenario 1 and §6.2 ("IP + UA"): truncateIp(ip), a space, then the user

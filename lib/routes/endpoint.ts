@@ -3,11 +3,13 @@
  * validate ids → signed link or authenticate (401) → authorize (403) → catalog (404)
  * → deliver (lib/delivery) → one DownloadEvent when the response is over.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import onFinished from 'on-finished';
 import { runMiddleware, wantsChallenge } from '../access/authenticate';
 import { readSignedQuery } from '../access/signed-url';
 import { sendText } from '../delivery/respond';
+import { isLoopback } from '../http/client-ip';
 import type { DeliveryResult } from '../delivery/serve';
 import { outcomeForDelivery, outcomeForStatus } from '../log/outcome';
 import { attachContext, type RequestContext } from '../log/request-context';
@@ -59,7 +61,7 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
     const head = req.method === 'HEAD';
     const params = req.params;
     const ctx: RequestContext = {
-      id: wiring.requestId(req),
+      id: randomUUID(),
       kind: spec.kind,
       station: typeof params.station === 'string' ? params.station : null,
       fileId: typeof params[spec.fileParam] === 'string' ? params[spec.fileParam] ?? null : null,
@@ -71,6 +73,8 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
     res.setHeader('X-Request-Id', ctx.id);
     let result: DeliveryResult | null = null;
     let storageName: string | null = null;
+    let authenticated = false;
+    let stationExists: boolean | null = null;
 
     const refuse = (status: number, reason: string, headers: Record<string, string> = {}): void =>
       sendText(res, status, reason, headers, head);
@@ -101,6 +105,7 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
           // kind and ids at once, so a link for one file never opens another.
           const check = wiring.signer.verify({ station, file: url.pathname, ...readSignedQuery(url.searchParams) });
           if (!check.ok) return refuse(403, check.reason === 'expired' ? 'Link expired' : 'Invalid link signature');
+          authenticated = true;
         } else {
           // A user already set by the host (passport.session() mounted app-wide) is authenticated.
           const known = req.user !== undefined && req.user !== null && req.user !== false;
@@ -116,12 +121,14 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
             return refuse(401, 'Authentication required', wantsChallenge(req) ? { 'WWW-Authenticate': wiring.challenge } : {});
           }
           ctx.user = wiring.userInfo(req.user);
+          authenticated = true;
           if (!(await wiring.authorize(req.user, station, spec.permission))) return refuse(403, 'Forbidden');
         }
       }
 
       const ref: FileRef | null = await spec.lookup(params, req);
       if (!ref || ref.station !== station) return refuse(404, 'Not Found');
+      stationExists = true;
       if (spec.permission === null) {
         if (ref.public !== true) return refuse(404, 'Not Found');
         if (extensionOf(ref.filename) !== String(params.ext ?? '').toLowerCase()) return refuse(404, 'Not Found');
@@ -133,6 +140,15 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
       const storage = Object.prototype.hasOwnProperty.call(wiring.storages, ref.storage) ? wiring.storages[ref.storage] : undefined;
       if (!storage) throw new Error(`catalog returned unknown storage "${ref.storage}" for ${spec.kind} ${ctx.fileId}`);
       storageName = ref.storage;
+      // A cap on downloads in flight per client: stalled readers must not hold resources without
+      // bound. Loopback is not capped: a local tool, or a proxy whose trust setting is missing
+      // (capping it would cap every client at once).
+      const ip = wiring.clientIp(req);
+      const release = wiring.concurrency && req.method === 'GET' && !isLoopback(ip) ? wiring.concurrency.acquire(ip) : undefined;
+      if (release === null) {
+        return refuse(429, 'Too many downloads at once', { 'Retry-After': String(wiring.concurrency?.retryAfterSeconds ?? 5) });
+      }
+      if (release) onFinished(res, release);
       result = await wiring.delivery.serve(req, res, {
         storage,
         key: ref.key,
@@ -151,10 +167,16 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
       else res.destroy();
     }
     await finished(res);
+    if (stationExists === null && ctx.station !== null && ID.test(ctx.station)) {
+      stationExists = await wiring.stationExists(ctx.station, req);
+    }
 
     const r = result as DeliveryResult | null;
     const event: DownloadEvent = {
       id: ctx.id,
+      correlationId: wiring.correlationId(req),
+      authenticated,
+      stationExists,
       at: new Date(started).toISOString(),
       outcome: r ? outcomeForDelivery(r.outcome) : outcomeForStatus(res.statusCode, res.writableFinished),
       status: r ? r.status : res.headersSent ? res.statusCode : 499,

@@ -28,6 +28,11 @@ export interface Catalog {
   recording?(ids: { station: string; streamer: string; broadcast: string }, req: IncomingMessage): Lookup;
   mediaFile?(ids: { station: string; id: string }, req: IncomingMessage): Lookup;
   episode?(ids: { station: string; podcast: string; episode: string }, req: IncomingMessage): Lookup;
+  /**
+   * Does this station exist? Optional; used only to fill `stationExists` in download events of
+   * requests that were refused before a file was looked up (called after the response is over).
+   */
+  station?(id: string): boolean | Promise<boolean>;
 }
 
 /** One endpoint, declared by a route file. */

@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Middleware } from '../access/authenticate';
 import type { Authorize } from '../access/permissions';
+import type { ConcurrencyLimit } from '../access/concurrency';
 import type { NewDownloadLimiter } from '../access/rate-limit';
 import type { UrlSigner } from '../access/signed-url';
 import type { Delivery } from '../delivery/serve';
@@ -18,8 +19,12 @@ export interface Wiring {
   delivery: Delivery;
   signer: UrlSigner | null;
   limiter: NewDownloadLimiter | null;
-  requestId(req: IncomingMessage): string;
+  concurrency: ConcurrencyLimit | null;
+  /** The incoming X-Request-Id when a trusted proxy sent a well-formed one, else null. */
+  correlationId(req: IncomingMessage): string | null;
   clientIp(req: IncomingMessage): string;
+  /** The catalog's `station(id)` answer (errors reported, then null); null without the hook. */
+  stationExists(station: string, req: IncomingMessage): Promise<boolean | null>;
   emit(event: DownloadEvent, req: IncomingMessage): void;
   onError(err: Error, req: IncomingMessage): void;
 }

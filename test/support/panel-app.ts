@@ -13,7 +13,7 @@ import passport from 'passport';
 import {
   createStationFiles, createUrlSigner, localStorage, staticPermissions,
   type DownloadEvent, type DownloadKind, type DownloadSink, type FileRef, type NewDownloadLimitOptions,
-  type SignedTarget, type SigningKey, type StaticGrants, type Storage,
+  type SignedTarget, type SigningKey, type StaticGrants, type StationFilesOptions, type Storage,
 } from '../../lib';
 import { ApiKeyStrategy, BearerStrategy } from './passport-strategies';
 import { deterministicRange } from './s3';
@@ -114,6 +114,10 @@ export interface PanelAppOptions {
   storages?: Record<string, Storage>;
   /** express-session's saveUninitialized. @default false */
   saveUninitialized?: boolean;
+  /** More createStationFiles options (trustProxy, concurrentDownloads, …), applied last. */
+  library?: Partial<StationFilesOptions<PanelUser>>;
+  /** Give the catalog a `station(id)` hook that knows alpha and bravo. */
+  stationHook?: boolean;
   /** Host middleware mounted after session/passport and before the station-files routers (e.g. morgan). */
   beforeRouter?: (app: express.Express) => void;
 }
@@ -195,6 +199,7 @@ export async function startPanelApp(options: PanelAppOptions): Promise<PanelApp>
         const e = data.episodes.get(`${podcast}/${episode}`);
         return row(e, { public: e?.published === true });
       },
+      ...(options.stationHook ? { station: (id: string) => id === 'alpha' || id === 'bravo' } : {}),
     },
     onDownload: [record, ...extra],
     onError: (err) => {
@@ -203,6 +208,7 @@ export async function startPanelApp(options: PanelAppOptions): Promise<PanelApp>
     },
     signing: { keys: SIGNING_KEYS },
     ...(options.publicRateLimit !== undefined ? { publicRateLimit: options.publicRateLimit } : {}),
+    ...options.library,
   });
 
   const make = options.express === 'v4' ? express4 : express;

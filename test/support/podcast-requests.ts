@@ -27,6 +27,9 @@ export function episodeEvent(overrides: Partial<DownloadEvent> = {}): DownloadEv
   seq += 1;
   return {
     id: `req-${seq}`,
+    correlationId: null,
+    authenticated: false,
+    stationExists: true,
     at: '2024-05-01T08:00:00.000Z',
     outcome: 'completed',
     status: 200,

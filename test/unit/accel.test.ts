@@ -11,9 +11,12 @@ const plan = planResponse(
 );
 
 describe('accelHeaders', () => {
-  it('sends X-Accel-Redirect and only the headers nginx keeps across the hand-off', () => {
+  it('sends X-Accel-Redirect, the headers nginx keeps, and the security headers the locations restore', () => {
     const h = accelHeaders(plan, { uri: '/_station_files/local/%C3%9Cber%20show.mp3' }, {});
-    assert.deepEqual(Object.keys(h).sort(), ['Accept-Ranges', 'Cache-Control', 'Content-Disposition', 'Content-Type', 'X-Accel-Redirect']);
+    assert.deepEqual(Object.keys(h).sort(), [
+      'Accept-Ranges', 'Cache-Control', 'Content-Disposition', 'Content-Security-Policy', 'Content-Type', 'X-Accel-Redirect', 'X-Content-Type-Options',
+    ]);
+    assert.equal(h['Content-Security-Policy'], "sandbox; default-src 'none'");
     assert.equal(h['X-Accel-Redirect'], '/_station_files/local/%C3%9Cber%20show.mp3');
     assert.equal(h['Content-Type'], 'audio/mpeg');
     assert.match(h['Content-Disposition'] ?? '', /^inline; filename="Uber show.mp3"; filename\*=UTF-8''%C3%9Cber%20show.mp3$/);

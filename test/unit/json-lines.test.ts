@@ -19,6 +19,9 @@ after(async () => {
 function event(n: number, extra: Partial<DownloadEvent> = {}): DownloadEvent {
   return {
     id: `req-${n}`,
+    correlationId: null,
+    authenticated: false,
+    stationExists: true,
     at: new Date(Date.UTC(2026, 10, 29, 10, 0, 0) + n).toISOString(),
     outcome: 'completed',
     status: 200,

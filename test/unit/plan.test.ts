@@ -14,11 +14,13 @@ const REPRESENTATION = {
   'Accept-Ranges': 'bytes',
   'Content-Type': 'audio/mpeg',
   'Content-Disposition': 'inline; filename="show.mp3"',
+  'Content-Security-Policy': "sandbox; default-src 'none'",
   'X-Content-Type-Options': 'nosniff',
 };
 const ERROR = {
   'Cache-Control': 'no-store',
   'Content-Type': 'text/plain; charset=utf-8',
+  'Content-Security-Policy': "sandbox; default-src 'none'",
   'X-Content-Type-Options': 'nosniff',
 };
 
@@ -36,6 +38,28 @@ function assertFull(p: ResponsePlan, meta: ObjectMeta = META): void {
 }
 
 describe('planResponse', () => {
+  describe('active content', () => {
+    for (const filename of ['evil.html', 'evil.htm', 'evil.svg', 'evil.xml', 'evil.js', 'evil.xhtml', 'evil.pdf', 'evil.bin', 'noextension']) {
+      it(`offers ${filename} only as an attachment, sandboxed, even when inline was asked for`, () => {
+        const p = plan({}, { filename });
+        assert.match(p.headers['Content-Disposition'] ?? '', /^attachment;/);
+        assert.equal(p.headers['Content-Security-Policy'], "sandbox; default-src 'none'");
+        assert.equal(p.headers['X-Content-Type-Options'], 'nosniff');
+      });
+    }
+    it('an explicit scriptable type wins over a harmless extension: still an attachment', () => {
+      const p = plan({}, { filename: 'show.mp3', contentType: 'text/html' });
+      assert.match(p.headers['Content-Disposition'] ?? '', /^attachment;/);
+    });
+    for (const [filename, type] of [['a.mp3', 'audio/mpeg'], ['a.ogg', 'audio/ogg'], ['a.mp4', 'video/mp4'], ['a.png', 'image/png'], ['a.jpg', 'image/jpeg'], ['a.txt', 'text/plain']] as const) {
+      it(`plays ${filename} (${type}) inline`, () => {
+        const p = plan({}, { filename });
+        assert.match(p.headers['Content-Disposition'] ?? '', /^inline;/);
+        assert.equal(p.headers['Content-Type'], type);
+      });
+    }
+  });
+
   describe('200 full', () => {
     it('carries exactly the representation headers and Content-Length', () => {
       const p = plan({});

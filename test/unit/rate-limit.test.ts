@@ -32,3 +32,16 @@ describe('createNewDownloadLimiter', () => {
     assert.throws(() => createNewDownloadLimiter({ windowMs: 1.5 }), /windowMs/);
   });
 });
+
+describe('createNewDownloadLimiter: client identity', () => {
+  it('counts every address of one IPv6 /64 as one client, and IPv4-mapped addresses as their IPv4', () => {
+    const l = createNewDownloadLimiter({ max: 2, windowMs: 60_000 });
+    l.check('2001:db8:aa:bb::1', 'a', 0);
+    l.check('2001:db8:aa:bb:ffff::2', 'b', 0);
+    assert.equal(l.check('2001:db8:aa:bb::3', 'c', 0).ok, false, 'a third address of the same /64 gets no fresh allowance');
+    assert.equal(l.check('2001:db8:aa:bc::1', 'c', 0).ok, true, 'the next /64 is another client');
+    l.check('203.0.113.5', 'a', 0);
+    l.check('::ffff:203.0.113.5', 'b', 0);
+    assert.equal(l.check('203.0.113.5', 'c', 0).ok, false);
+  });
+});
