@@ -3,40 +3,13 @@
  * storages the app uses, so the internal locations and the app cannot drift apart.
  */
 import { LOCAL_FULL_SUFFIX, type LocalStorage } from '../storage/local';
-import { ACCEL_PROXY_HEADER } from './accel';
 import type { S3Storage } from '../storage/s3';
-import type { Storage } from '../storage/types';
+import { ACCEL_PROXY_HEADER } from './accel';
+import { restoreHeaders } from './nginx-headers';
+import { normalizeNginxOptions, safe, type NginxConfigOptions, type NormalizedNginxOptions } from './nginx-options';
+import { HEADERS_MORE_MODULE, s3Location, s3Upstream, upstreamServer, type S3Upstream } from './nginx-s3';
 
-/** Options for {@link nginxConfig}. */
-export interface NginxConfigOptions {
-  /** nginx `listen` value, e.g. `80` or `127.0.0.1:8080`. */
-  listen: string;
-  /** The Node app, `host:port`. */
-  app: string;
-  /** The app's storages (the same objects passed to createStationFiles). */
-  storages: Record<string, Storage>;
-  /** `server_name`. @default '_' */
-  serverName?: string;
-}
-
-// Headers the app sets that nginx would drop across X-Accel-Redirect; restored in every internal location.
-const RESTORED = ['X-Request-Id', 'Access-Control-Allow-Origin', 'Access-Control-Expose-Headers', 'Cross-Origin-Resource-Policy'];
-const SAFE = /^[\w./:\[\]-]+$/;
-
-const varName = (header: string): string => header.toLowerCase().replace(/-/g, '_');
-
-function restoreHeaders(indent: string): string {
-  return [
-    ...RESTORED.map((h) => `${indent}set $sf_${varName(h)} $upstream_http_${varName(h)};`),
-    ...RESTORED.map((h) => `${indent}add_header ${h} $sf_${varName(h)} always;`),
-    `${indent}add_header X-Content-Type-Options nosniff always;`,
-  ].join('\n');
-}
-
-function safe(name: string, value: string): string {
-  if (!SAFE.test(value)) throw new TypeError(`nginxConfig: ${name} "${value}" has characters nginx would misread`);
-  return value;
-}
+export type { NginxConfigOptions } from './nginx-options';
 
 function localLocation(s: LocalStorage): string {
   const prefix = safe('accelPrefix', s.accelPrefix as string);
@@ -58,87 +31,45 @@ ${restoreHeaders('        ')}
   ].join('\n\n');
 }
 
-function s3Location(location: string, upstream: string): string {
-  return `    # s3Storage({ accel: { location: '${location}' } }): nginx fetches the presigned URL the app
-    # planned, with the app's explicit range and If-Match on the planned ETag.
-    location = ${safe('accel.location', location)} {
-        internal;
-        set $sf_uri $upstream_http_x_station_files_s3_uri;
-        set $sf_host $upstream_http_x_station_files_s3_host;
-        set $sf_range $upstream_http_x_station_files_range;
-        set $sf_if_match $upstream_http_x_station_files_if_match;
-${restoreHeaders('        ')}
-        proxy_pass http://${upstream}$sf_uri;
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Host $sf_host;
-        proxy_set_header Range $sf_range;
-        proxy_set_header If-Match $sf_if_match;
-${['If-None-Match', 'If-Modified-Since', 'If-Unmodified-Since', 'If-Range', 'Authorization', 'Cookie', 'X-Forwarded-For', 'X-Request-Id']
-    .map((h) => `        proxy_set_header ${h} "";`).join('\n')}
-${['x-amz-request-id', 'x-amz-id-2', 'x-amz-version-id', 'x-rgw-object-type', 'x-amz-storage-class', 'Set-Cookie', 'Server',
-    // The app's own copies of these travel across the hand-off; S3's would duplicate them.
-    'Content-Type', 'Content-Disposition', 'Cache-Control', 'Expires', 'Accept-Ranges']
-    .map((h) => `        proxy_hide_header ${h};`).join('\n')}
-        proxy_max_temp_file_size 0;
-        max_ranges 0;
-        proxy_intercept_errors on;
-        error_page 400 403 404 416 500 502 503 504 =502 /_station_files/storage-error;
-        error_page 412 =503 /_station_files/changed;
-    }`;
+interface S3Locations {
+  /** accel location → its upstream */
+  byLocation: Map<string, S3Upstream>;
+  /** distinct upstreams, keyed `scheme://host:port`, in order */
+  upstreams: Map<string, S3Upstream>;
 }
 
-async function endpointHost(s: S3Storage): Promise<string> {
-  const provider = s.client.config.endpoint;
-  if (!provider) throw new TypeError(`nginxConfig: the S3 client of bucket ${s.bucket} has no endpoint (set one for S3 hand-offs)`);
-  const ep = await provider();
-  return `${ep.hostname}${ep.port ? `:${ep.port}` : ''}`;
-}
+const upstreamKey = (u: S3Upstream): string => `${u.scheme}://${upstreamServer(u)}`;
 
-/**
- * Renders an nginx `server { }` block (plus `upstream` blocks) for `http { }`: a proxy to the
- * app, an internal alias location per local storage with `accelPrefix`, and an internal
- * presigned-URL proxy location per S3 storage with `accel`. Headers the app sets (request id,
- * CORS, CORP) are restored after the hand-off, where nginx would otherwise drop them.
- *
- * @example
- * const conf = await nginxConfig({ listen: '80', app: '127.0.0.1:3000', storages: { media, recordings } });
- * await writeFile('/etc/nginx/conf.d/station-files.conf', conf);
- */
-export async function nginxConfig(options: NginxConfigOptions): Promise<string> {
-  const listen = safe('listen', options.listen);
-  const app = safe('app', options.app);
-  const serverName = safe('serverName', options.serverName ?? '_');
-  const locals: string[] = [];
-  const s3ByLocation = new Map<string, string>();
-  for (const storage of Object.values(options.storages)) {
-    if (storage.kind === 'local' && (storage as LocalStorage).accelPrefix) locals.push(localLocation(storage as LocalStorage));
-    if (storage.kind === 's3' && (storage as S3Storage).accelLocation) {
-      const s = storage as S3Storage;
-      const host = safe('S3 endpoint', await endpointHost(s));
-      const known = s3ByLocation.get(s.accelLocation as string);
-      if (known && known !== host) throw new TypeError(`nginxConfig: ${s.accelLocation} is used for two S3 endpoints (${known}, ${host})`);
-      s3ByLocation.set(s.accelLocation as string, host);
+/** One S3 location per accel location; one location cannot serve two endpoints. */
+async function s3Locations(storages: NormalizedNginxOptions['storages']): Promise<S3Locations> {
+  const byLocation = new Map<string, S3Upstream>();
+  const upstreams = new Map<string, S3Upstream>();
+  for (const storage of storages) {
+    if (storage.kind !== 's3' || !(storage as S3Storage).accelLocation) continue;
+    const s = storage as S3Storage;
+    const location = safe('accel.location', s.accelLocation as string);
+    const u = await s3Upstream(s);
+    safe('S3 endpoint', upstreamServer(u));
+    const known = byLocation.get(location);
+    if (known && upstreamKey(known) !== upstreamKey(u)) {
+      throw new TypeError(`nginxConfig: ${location} is used for two S3 endpoints (${upstreamKey(known)}, ${upstreamKey(u)})`);
     }
+    byLocation.set(location, u);
+    upstreams.set(upstreamKey(u), u);
   }
-  const upstreams = [...new Set(s3ByLocation.values())];
-  const upstreamName = (host: string): string => `station_files_s3_${upstreams.indexOf(host)}`;
-  return `# Generated by station-files nginxConfig(); include inside http { }.
-upstream station_files_app { server ${app}; keepalive 16; }
-${upstreams.map((h) => `upstream ${upstreamName(h)} { server ${h}; keepalive 16; }`).join('\n')}
+  return { byLocation, upstreams };
+}
 
-server {
-    listen ${listen};
-    server_name ${serverName};
-    server_tokens off;
-    client_max_body_size 1m;
-
-    location / {
-        proxy_pass http://station_files_app;
+/** The proxy to the app: X-Forwarded-For set (never appended), body size as configured. */
+function appLocation(o: NormalizedNginxOptions): string {
+  return `    location / {
+${o.clientMaxBodySize === undefined ? '' : `        client_max_body_size ${o.clientMaxBodySize};\n`}        proxy_pass http://station_files_app;
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_set_header Host $http_host;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        # The address nginx saw (after real_ip, when realIpFrom is set), never the client's own
+        # X-Forwarded-For: trust one proxy hop in the app (Express 'trust proxy': 'loopback').
+        proxy_set_header X-Forwarded-For $remote_addr;
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_set_header X-Request-Id $request_id;
         # Tells the app that hand-offs will be honoured (accel.proxyHeader).
@@ -146,11 +77,19 @@ server {
         # Stream delivery: never spool a 2 GB body to disk; Node's backpressure reaches the client.
         proxy_max_temp_file_size 0;
         proxy_request_buffering off;
-    }
+    }`;
+}
 
-${[...locals, ...[...s3ByLocation].map(([loc, host]) => s3Location(loc, upstreamName(host)))].join('\n\n')}
+function realIpLines(from: string[]): string {
+  if (from.length === 0) return '';
+  return `    # Proxies in front of nginx (realIpFrom): their X-Forwarded-For names the client.
+${from.map((a) => `    set_real_ip_from ${a};`).join('\n')}
+    real_ip_header X-Forwarded-For;
+    real_ip_recursive on;
+`;
+}
 
-    location = /_station_files/changed {
+const ERROR_LOCATIONS = `    location = /_station_files/changed {
         internal;
         default_type text/plain;
         add_header Cache-Control no-store always;
@@ -163,7 +102,53 @@ ${[...locals, ...[...s3ByLocation].map(([loc, host]) => s3Location(loc, upstream
         default_type text/plain;
         add_header Cache-Control no-store always;
         return 502 "Storage unavailable\\n";
-    }
+    }`;
+
+/**
+ * Renders an nginx `server { }` block (plus `upstream` blocks) for `http { }`: a proxy to the
+ * app that sets `X-Forwarded-For` to the address nginx saw, an internal alias location per local
+ * storage with `accelPrefix`, and an internal presigned-URL proxy location per S3 storage with
+ * `accel` (HTTP or verified HTTPS to the host the SDK presigns for, AWS included). Every header
+ * the app set on a hand-off (request id, CORS, helmet's security headers) is restored after it.
+ * S3 locations clear S3's `x-amz-*` / `x-rgw-*` headers with `more_clear_headers`, so nginx needs
+ * the headers-more module (Debian: `libnginx-mod-http-headers-more-filter`) when any S3 storage
+ * has `accel`; the output says so in its first lines.
+ *
+ * @example
+ * const conf = await nginxConfig({
+ *   listen: '80', app: '127.0.0.1:3000', storages: { media, recordings },
+ *   clientMaxBodySize: '500m', realIpFrom: ['10.0.0.0/8'],
+ * });
+ * await writeFile('/etc/nginx/conf.d/station-files.conf', conf);
+ */
+export async function nginxConfig(options: NginxConfigOptions): Promise<string> {
+  const o = normalizeNginxOptions(options);
+  const locals = o.storages
+    .filter((s): s is LocalStorage => s.kind === 'local' && Boolean((s as LocalStorage).accelPrefix))
+    .map(localLocation);
+  const s3 = await s3Locations(o.storages);
+  const keys = [...s3.upstreams.keys()];
+  const upstreamName = (u: S3Upstream): string => `station_files_s3_${keys.indexOf(upstreamKey(u))}`;
+  const needsModule = s3.byLocation.size > 0
+    ? `# Needs nginx's headers-more module (Debian: apt-get install libnginx-mod-http-headers-more-filter,
+# which loads it from /etc/nginx/modules-enabled; elsewhere: load_module modules/${HEADERS_MORE_MODULE};).
+`
+    : '';
+  const s3Blocks = [...s3.byLocation].map(([loc, u]) => s3Location(loc, upstreamName(u), u, o.s3TrustedCertificate));
+  return `# Generated by station-files nginxConfig(); include inside http { }.
+${needsModule}upstream station_files_app { server ${o.app}; keepalive 16; }
+${[...s3.upstreams.values()].map((u) => `upstream ${upstreamName(u)} { server ${upstreamServer(u)}; keepalive 16; }`).join('\n')}
+
+server {
+    listen ${o.listen};
+    server_name ${o.serverName};
+    server_tokens off;
+${realIpLines(o.realIpFrom)}
+${appLocation(o)}
+
+${[...locals, ...s3Blocks].join('\n\n')}
+
+${ERROR_LOCATIONS}
 }
 `;
 }

@@ -1,0 +1,103 @@
+/**
+ * Options of nginxConfig() and their validation: every value ends up inside an nginx directive,
+ * so each is checked once, up front, against what nginx would read as one token.
+ */
+import { isIP } from 'node:net';
+import type { Storage } from '../storage/types';
+
+/** Options for {@link nginxConfig}. */
+export interface NginxConfigOptions {
+  /** nginx `listen` value, e.g. `80` or `127.0.0.1:8080`. */
+  listen: string;
+  /** The Node app, `host:port`. */
+  app: string;
+  /** The app's storages (the same objects passed to createStationFiles). */
+  storages: Record<string, Storage>;
+  /** `server_name`. @default '_' */
+  serverName?: string;
+  /**
+   * CA bundle (PEM file) nginx verifies HTTPS S3 endpoints against (`proxy_ssl_trusted_certificate`).
+   * @default '/etc/ssl/certs/ca-certificates.crt' (Debian's system bundle)
+   */
+  s3TrustedCertificate?: string;
+  /**
+   * Addresses or CIDR ranges of the proxies in front of nginx (a load balancer, a CDN) whose
+   * `X-Forwarded-For` nginx believes (`set_real_ip_from`, `real_ip_header X-Forwarded-For`,
+   * `real_ip_recursive on`), so `$remote_addr`, and the X-Forwarded-For the app gets, is the
+   * client. @default [] (nginx is the first hop: the client's X-Forwarded-For is ignored)
+   */
+  realIpFrom?: string[];
+  /**
+   * `client_max_body_size` for requests to the app (uploads through the panel), e.g. `'500m'`,
+   * `'0'` (no limit) or a number of bytes. @default undefined (not emitted: the `http { }`
+   * setting, or nginx's own 1m, applies)
+   */
+  clientMaxBodySize?: string | number;
+}
+
+/** {@link NginxConfigOptions} checked, with defaults applied. */
+export interface NormalizedNginxOptions {
+  listen: string;
+  app: string;
+  serverName: string;
+  storages: Storage[];
+  s3TrustedCertificate: string;
+  realIpFrom: string[];
+  clientMaxBodySize?: string;
+}
+
+export const DEFAULT_TRUSTED_CERTIFICATE = '/etc/ssl/certs/ca-certificates.crt';
+const SAFE = /^[\w./:\[\]-]+$/;
+
+/** Throws a TypeError naming `name` when `value` holds characters nginx would read as syntax. */
+export function safe(name: string, value: string): string {
+  if (typeof value !== 'string' || !SAFE.test(value)) throw new TypeError(`nginxConfig: ${name} "${String(value)}" has characters nginx would misread`);
+  return value;
+}
+
+function isAddressOrCidr(value: string): boolean {
+  if (value === 'unix:') return true;
+  const [address = '', bits, extra] = value.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
+}
+
+function realIpFrom(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string' && isAddressOrCidr(v))) {
+    throw new TypeError('nginxConfig: `realIpFrom` must be an array of IP addresses or CIDR ranges (e.g. ["10.0.0.0/8"])');
+  }
+  return [...value];
+}
+
+function clientMaxBodySize(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  if (typeof value === 'string' && /^\d+[kKmMgG]?$/.test(value)) return value;
+  throw new TypeError("nginxConfig: `clientMaxBodySize` must be a size such as '500m', '0' (no limit) or a number of bytes");
+}
+
+function trustedCertificate(value: unknown): string {
+  if (value === undefined) return DEFAULT_TRUSTED_CERTIFICATE;
+  if (typeof value !== 'string' || !/^\/[\w./-]+$/.test(value) || value.split('/').includes('..')) {
+    throw new TypeError('nginxConfig: `s3TrustedCertificate` must be an absolute path to a PEM file (letters, digits, . _ - /)');
+  }
+  return value;
+}
+
+/** Validates {@link NginxConfigOptions} once; throws a TypeError naming the first bad option. */
+export function normalizeNginxOptions(options: NginxConfigOptions): NormalizedNginxOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('nginxConfig: options must be an object');
+  if (typeof options.storages !== 'object' || options.storages === null) throw new TypeError('nginxConfig: `storages` must be an object of storages');
+  return {
+    listen: safe('listen', options.listen),
+    app: safe('app', options.app),
+    serverName: safe('serverName', options.serverName ?? '_'),
+    storages: Object.values(options.storages),
+    s3TrustedCertificate: trustedCertificate(options.s3TrustedCertificate),
+    realIpFrom: realIpFrom(options.realIpFrom),
+    clientMaxBodySize: clientMaxBodySize(options.clientMaxBodySize),
+  };
+}
