@@ -5,7 +5,6 @@
  * line the moment the response finishes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import morgan from 'morgan';
 import { outcomeForStatus } from './outcome';
 import { requestContext } from './request-context';
 
@@ -13,18 +12,24 @@ import { requestContext } from './request-context';
 export const DOWNLOAD_LOG_FORMAT =
   ':remote-addr :request-id :user :station ":method :url" :status :download-outcome :download-bytes ":referrer" ":user-agent" :response-time ms';
 
-type Morgan = typeof morgan;
+/** What the tokens need of morgan: its `token()` registry (morgan 1.9 and later). */
+export interface MorganTokens {
+  token(name: string, callback: (req: IncomingMessage, res: ServerResponse) => string | undefined): unknown;
+}
 
 /**
- * Registers the station-files tokens on a morgan instance (the package's own by default).
+ * Registers the station-files tokens on the host's own morgan (pass the `morgan` you import;
+ * station-files has no morgan of its own, so the tokens land where your formats read them).
  * Requests that did not reach a station-files endpoint log `-` for every token.
  *
  * @example
- * registerMorganTokens();
+ * import morgan from 'morgan';
+ * registerMorganTokens(morgan);
  * app.use(morgan(DOWNLOAD_LOG_FORMAT));
  * app.use('/api', files.router());
  */
-export function registerMorganTokens(instance: Morgan = morgan): Morgan {
+export function registerMorganTokens<M extends MorganTokens>(instance: M): M {
+  if (typeof instance?.token !== 'function') throw new TypeError('registerMorganTokens: pass your morgan (import morgan from "morgan")');
   const ctx = (req: IncomingMessage) => requestContext(req);
   instance.token('station', (req: IncomingMessage) => ctx(req)?.station ?? '-');
   instance.token('request-id', (req: IncomingMessage) => ctx(req)?.id ?? '-');

@@ -6,7 +6,6 @@
 import http from 'node:http';
 import https from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** Options for {@link createS3Client}. */
 export interface S3ClientSettings {
@@ -62,7 +61,8 @@ export function createS3Client(settings: S3ClientSettings = {}): S3Client {
     forcePathStyle: settings.forcePathStyle ?? false,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: new NodeHttpHandler({
+    // Options for the SDK's own NodeHttpHandler (no direct import of @smithy/* needed).
+    requestHandler: {
       httpAgent: new http.Agent(agentOptions),
       httpsAgent: new https.Agent(agentOptions),
       connectionTimeout,
@@ -71,6 +71,6 @@ export function createS3Client(settings: S3ClientSettings = {}): S3Client {
       socketTimeout: idleTimeout,
       requestTimeout: idleTimeout,
       throwOnRequestTimeout: true,
-    }),
+    },
   });
 }

@@ -1,5 +1,7 @@
-// The built package: `require` and `import` of 'station-files' both work on Node 20, with types.
-import { before, test } from 'node:test';
+// The built package: every entry point loads with `require` and `import`, exports exactly the
+// names listed here (a change to the public API shows up as a change to this file), and the root
+// entry point never loads the AWS SDK.
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -8,21 +10,48 @@ import path from 'node:path';
 const repo = path.resolve(__dirname, '..', '..');
 const node = (args: string[]): string => execFileSync(process.execPath, args, { cwd: repo, encoding: 'utf8' }).trim();
 
+/** The value exports of each entry point (types are checked by the type-checked README snippets). */
+const EXPORTS: Record<string, string[]> = {
+  'station-files': [
+    'DOWNLOAD_LOG_FORMAT', 'JsonLinesLogError', 'PERMISSIONS', 'StorageError', 'createDelivery', 'createStationFiles', 'fileHandler',
+    'isStorageError', 'jsonLinesLog', 'localStorage', 'nginxConfig', 'registerMorganTokens', 'requestContext', 'staticPermissions',
+  ],
+  'station-files/s3': ['createS3Client', 's3Storage'],
+  'station-files/http': [
+    'FILE_CSP', 'asciiFallback', 'chooseContentType', 'contentDisposition', 'contentRange', 'decideRange', 'evaluatePreconditions',
+    'fileEtag', 'httpDate', 'ifRangeAllows', 'inlineAllowed', 'isLoopback', 'planResponse', 'readAhead', 'safeFilename', 'truncateIp',
+  ],
+  'station-files/signing': ['createUrlSigner', 'deriveKeyId', 'readSignedQuery', 'signedQuery'],
+  'station-files/podcast-stats': ['DEFAULT_MIN_BYTES', 'PODCAST_PLAYER_USER_AGENTS', 'countPodcastDownloads', 'listenerKey', 'truncateIp'],
+};
+
 before(() => {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repo, stdio: 'inherit' });
 });
 
-test('the build emits JavaScript and type declarations', () => {
-  assert.ok(existsSync(path.join(repo, 'dist/lib/index.js')));
-  assert.ok(existsSync(path.join(repo, 'dist/lib/index.d.ts')));
+test('the build emits JavaScript and type declarations for every entry point', () => {
+  for (const f of ['index', 'entry/s3', 'entry/http', 'entry/signing', 'entry/podcast-stats']) {
+    assert.ok(existsSync(path.join(repo, `dist/lib/${f}.js`)), f);
+    assert.ok(existsSync(path.join(repo, `dist/lib/${f}.d.ts`)), f);
+  }
 });
 
-test('require("station-files") gives the factories', () => {
-  const out = node(['-e', "const m = require('station-files'); console.log([typeof m.createDelivery, typeof m.localStorage, typeof m.s3Storage, typeof m.planResponse].join())"]);
-  assert.equal(out, 'function,function,function,function');
+describe('export lists', () => {
+  for (const [entry, names] of Object.entries(EXPORTS)) {
+    test(`require('${entry}') exports exactly its documented names`, () => {
+      const out = node(['-e', `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(entry)})).filter((k) => k !== '__esModule').sort()))`]);
+      assert.deepEqual(JSON.parse(out), [...names].sort());
+    });
+    test(`import '${entry}' gives the same named exports`, () => {
+      const out = node(['--input-type=module', '-e', `import * as m from ${JSON.stringify(entry)}; console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default' && k !== '__esModule').sort()))`]);
+      assert.deepEqual(JSON.parse(out), [...names].sort());
+    });
+  }
 });
 
-test('import "station-files" gives the same named exports', () => {
-  const out = node(['--input-type=module', '-e', "import { createDelivery, localStorage, s3Storage, fileHandler } from 'station-files'; console.log([createDelivery, localStorage, s3Storage, fileHandler].map((f) => typeof f).join())"]);
-  assert.equal(out, 'function,function,function,function');
+test('the root entry point loads no AWS SDK module; station-files/s3 does', () => {
+  const count = (entry: string): number =>
+    Number(node(['-e', `require(${JSON.stringify(entry)}); console.log(Object.keys(require.cache).filter((k) => /[\\\\/]@(aws-sdk|smithy)[\\\\/]/.test(k)).length)`]));
+  assert.equal(count('station-files'), 0);
+  assert.ok(count('station-files/s3') > 0);
 });

@@ -66,7 +66,7 @@ after(async () => {
 describe('README mounting guide', () => {
   test('every guide snippet in the README is the code in test/fixtures/mounting-guide.ts', async () => {
     const readme = await readFile(path.join(repo, 'README.md'), 'utf8');
-    const source = (await readFile(path.join(repo, 'test/fixtures/mounting-guide.ts'), 'utf8')).replaceAll("'../../lib'", "'station-files'");
+    const source = (await readFile(path.join(repo, 'test/fixtures/mounting-guide.ts'), 'utf8')).replace(/'\.\.\/\.\.\/lib(?:\/entry\/([\w-]+))?'/g, (_m, sub?: string) => (sub ? `'station-files/${sub}'` : "'station-files'"));
     const snippets = [...source.matchAll(/\/\/ --- snippet: (\w+)\n([\s\S]*?)\n\s*\/\/ --- end/g)];
     assert.equal(snippets.length, 3);
     const dedent = (code: string) => code.split('\n').map((l) => l.replace(/^ {2}/, '')).join('\n');

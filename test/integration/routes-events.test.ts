@@ -69,7 +69,7 @@ before(async () => {
     storages: { archive: localStorage({ root: tmp.dir }), flaky, lagging },
     onDownload: badSinks,
     beforeRouter: (host) => {
-      registerMorganTokens();
+      registerMorganTokens(morgan);
       host.use(morgan(DOWNLOAD_LOG_FORMAT, { stream: { write: (line: string) => void lines.push(line) } }));
     },
   });

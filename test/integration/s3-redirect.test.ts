@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseDisposition } from 'content-disposition';
-import { s3Storage } from '../../lib';
+import { s3Storage } from '../../lib/entry/s3';
 import { encodePath } from '../../lib/storage/keys';
 import { startFileApp, type FileApp } from '../support/file-app';
 import { request } from '../support/http';

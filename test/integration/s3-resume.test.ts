@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { createS3Client, s3Storage } from '../../lib';
+import { createS3Client, s3Storage } from '../../lib/entry/s3';
 import { startFileApp, type FileApp } from '../support/file-app';
 import { requestHash } from '../support/http';
 import { createTestS3Client, deterministicRange, ensureBucket, putObjectStream, s3TestConfig, sha256OfRange } from '../support/s3';

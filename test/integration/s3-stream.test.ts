@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
-import { s3Storage } from '../../lib';
+import { s3Storage } from '../../lib/entry/s3';
 import { startFileApp, type FileApp } from '../support/file-app';
 import { request, requestAbortAfter, requestHash } from '../support/http';
 import {

@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { createS3Client, localStorage, s3Storage, type ObjectMeta, type Storage } from '../../lib';
+import { createS3Client, s3Storage } from '../../lib/entry/s3';
+import { localStorage, type ObjectMeta, type Storage } from '../../lib';
 import { startFileApp, type FileApp } from '../support/file-app';
 import { request } from '../support/http';
 import {

@@ -10,11 +10,8 @@ import path from 'node:path';
 import express from 'express';
 import session from 'express-session';
 import passport from 'passport';
-import {
-  createStationFiles, createUrlSigner, localStorage, staticPermissions,
-  type DownloadEvent, type DownloadKind, type DownloadSink, type FileRef, type NewDownloadLimitOptions,
-  type SignedTarget, type SigningKey, type StaticGrants, type StationFilesOptions, type Storage,
-} from '../../lib';
+import { createStationFiles, localStorage, staticPermissions, type DownloadEvent, type DownloadKind, type DownloadSink, type FileRef, type NewDownloadLimitOptions, type SignedTarget, type SigningKey, type StaticGrants, type StationFilesOptions, type Storage } from '../../lib';
+import { createUrlSigner } from '../../lib/entry/signing';
 import { ApiKeyStrategy, BearerStrategy } from './passport-strategies';
 import { deterministicRange } from './s3';
 

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { createS3Client, localStorage, nginxConfig, s3Storage } from '../../lib';
+import { createS3Client, s3Storage } from '../../lib/entry/s3';
+import { localStorage, nginxConfig } from '../../lib';
 
 const repo = path.resolve(__dirname, '..', '..');
 const client = (endpoint: string) => createS3Client({ endpoint, forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../../lib';
+import { createS3Client } from '../../../lib/entry/s3';
 import { ensureBucket, s3TestConfig, type S3TestConfig } from '../../support/s3';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');

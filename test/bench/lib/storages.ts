@@ -1,7 +1,8 @@
 // Storages described as JSON (so the parent can hand them to a child server), built with the
 // library's own constructors and the bench S3 client config.
 import type { S3Client } from '@aws-sdk/client-s3';
-import { localStorage, s3Storage, type Storage } from '../../../lib';
+import { localStorage, type Storage } from '../../../lib';
+import { s3Storage } from '../../../lib/entry/s3';
 import { benchS3Client } from './s3env';
 
 export type StorageSpec =

@@ -5,7 +5,8 @@
 //   node --import tsx fuzz-server.ts s3 <bucket> <prefix>    → /s3/<key>     (stream, S3_* from the environment)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { createS3Client, localStorage, s3Storage, type Storage } from '../../../lib';
+import { createS3Client, s3Storage } from '../../../lib/entry/s3';
+import { localStorage, type Storage } from '../../../lib';
 import { startFileApp } from '../../support/file-app';
 import { s3TestConfig } from '../../support/s3';
 

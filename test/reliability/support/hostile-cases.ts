@@ -1,5 +1,5 @@
 // The hostile inputs of test/reliability/hostile-input.test.ts, as data.
-import { createUrlSigner } from '../../../lib';
+import { createUrlSigner } from '../../../lib/entry/signing';
 import { SIGNING_KEYS } from '../../support/panel-app';
 
 /** Path segments put where an id goes, sent byte for byte (no URL library normalizes them). */
