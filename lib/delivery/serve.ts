@@ -13,7 +13,7 @@ import type { ByteRange, DeliveryMode, ObjectMeta, ReadResult, Storage } from '.
 import { accelHeaders, normalizeAccelOptions, sendAccel, type AccelOptions } from './accel';
 import { sendRedirect } from './redirect';
 import { sendText } from './respond';
-import { streamBody, type StreamProgress } from './stream';
+import { streamBody, type AbortReason, type StreamProgress } from './stream';
 
 /** One file to serve: where it lives and how to present it. */
 export interface FileTarget {
@@ -37,6 +37,13 @@ export interface DeliveryOptions {
   accel?: AccelOptions;
   /** Lifetime in seconds of presigned URLs for redirect delivery. @default 300 */
   redirectExpiresIn?: number;
+  /**
+   * Stream delivery: cut a response that has been unable to take more bytes (a client that
+   * stopped reading) for this many ms, releasing its socket, file descriptor or S3 connection,
+   * and buffers; the download is `aborted` with `reason: 'client-stalled'`. Like nginx's
+   * `send_timeout`. 0 turns it off. @default 60000
+   */
+  sendTimeoutMs?: number;
 }
 
 /** What happened to one request. */
@@ -64,6 +71,8 @@ export interface DeliveryResult {
   range: ByteRange | null;
   /** The failure behind `failed` (for logs; never sent to the client). */
   error?: Error;
+  /** Why the server cut an `aborted` download: `client-stalled` (see `sendTimeoutMs`). */
+  reason?: AbortReason;
 }
 
 /** A configured file server. */
@@ -80,6 +89,7 @@ interface Normalized {
   maxRanges: number;
   accel: AccelOptions;
   redirectExpiresIn: number;
+  sendTimeoutMs: number;
 }
 
 function normalizeOptions(options: DeliveryOptions): Normalized {
@@ -93,7 +103,11 @@ function normalizeOptions(options: DeliveryOptions): Normalized {
   if (!Number.isInteger(redirectExpiresIn) || redirectExpiresIn < 1 || redirectExpiresIn > 604800) {
     throw new TypeError('redirectExpiresIn must be 1…604800 seconds');
   }
-  return { cacheControl, maxRanges, accel: normalizeAccelOptions(options.accel), redirectExpiresIn };
+  const sendTimeoutMs = options.sendTimeoutMs ?? 60_000;
+  if (!Number.isInteger(sendTimeoutMs) || sendTimeoutMs < 0 || sendTimeoutMs > 2_147_483_647) {
+    throw new TypeError('sendTimeoutMs must be a whole number of ms, 0 (off) to 2147483647');
+  }
+  return { cacheControl, maxRanges, accel: normalizeAccelOptions(options.accel), redirectExpiresIn, sendTimeoutMs };
 }
 
 const STATUS_OUTCOME: Record<number, DeliveryOutcome> = {
@@ -219,9 +233,11 @@ export function createDelivery(options: DeliveryOptions = {}): Delivery {
           body.destroy();
           return { ...sized, outcome: 'aborted', status: 499, range: p.range };
         }
-        res.writeHead(p.status, p.headers);
-        const streamed = await streamBody(body, res, p.length, progress);
-        return { ...sized, ...streamed, status: p.status, delivery: 'stream', range: p.range };
+        // The head goes out with the first body byte: a body that fails before it still gets a 502/503.
+        const streamed = await streamBody(body, res, p.length, progress, { head: p, sendTimeoutMs: opts.sendTimeoutMs });
+        if (!res.headersSent && streamed.outcome === 'failed') throw asStorageError(streamed.error);
+        const status = res.headersSent ? p.status : 499;
+        return { ...sized, ...streamed, status, delivery: 'stream', range: p.range };
       }
     } catch (err) {
       return failure(res, err, meta, head, controller.signal.aborted);
@@ -239,6 +255,12 @@ function sameSpan(have: ByteRange | null, want: ByteRange | null, size: number):
   const a = have ?? { start: 0, end: size - 1 };
   const b = want ?? { start: 0, end: size - 1 };
   return a.start === b.start && a.end === b.end;
+}
+
+/** A storage body's failure before its first byte, as the StorageError the error reply is chosen by. */
+function asStorageError(err: Error | undefined): StorageError {
+  if (isStorageError(err)) return err;
+  return new StorageError('unavailable', `storage body failed before its first byte: ${err?.message ?? 'no data'}`, { cause: err });
 }
 
 /** Turns an error before or during a response into the right reply and result. */

@@ -1,11 +1,13 @@
 /**
  * Stream delivery: storage bytes piped to the response with backpressure, in constant memory.
  * The response only ends cleanly when exactly the planned number of bytes went out; anything
- * else (storage error, short read) destroys it, so the client sees an incomplete transfer.
+ * else (storage error, short read) destroys it, so the client sees an incomplete transfer. The
+ * status line and headers go out with the first body byte, so a source that fails before it
+ * leaves the response untouched for a proper error answer. A client that stops taking bytes
+ * for `sendTimeoutMs` is cut, which releases the socket, the storage body and its buffers.
  */
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import onFinished from 'on-finished';
 
 /** Live state of a transfer, for access-log tokens: bytes handed over so far, of how many, and whether the source failed. */
 export interface StreamProgress {
@@ -14,23 +16,145 @@ export interface StreamProgress {
   failed?: boolean;
 }
 
+/** Why a transfer was `aborted` by the server rather than by the client leaving. */
+export type AbortReason = 'client-stalled';
+
 /** How a streamed body ended. */
 export interface StreamResult {
-  /** `completed`: every byte sent; `aborted`: the client left first; `failed`: the source failed or ran short. */
+  /** `completed`: every byte sent; `aborted`: the client left (or stalled) first; `failed`: the source failed or ran short. */
   outcome: 'completed' | 'aborted' | 'failed';
   /** Body bytes handed to the response. */
   bytesSent: number;
   /** The source's error, or a short-read error. */
   error?: Error;
+  /** Set when the server cut an `aborted` transfer: `client-stalled` (no bytes taken for `sendTimeoutMs`). */
+  reason?: AbortReason;
+}
+
+/** Options for {@link streamBody}. */
+export interface StreamOptions {
+  /**
+   * Status and headers to write when the first body byte is ready (or at the end of an empty
+   * body). When absent, the caller has written them already.
+   */
+  head?: { status: number; headers: OutgoingHttpHeaders };
+  /** Cut the response once it has been unable to take more bytes for this long. 0 or absent: never. */
+  sendTimeoutMs?: number;
 }
 
 /**
- * Pipes `body` into `res` (headers already written) and resolves when the transfer is over,
- * never rejecting. `expected` is the Content-Length that was sent.
+ * The write-stall timer of one response: one timer, re-armed (`refresh`, no allocation) on every
+ * chunk and every `drain`. When it fires while the response is under backpressure
+ * (`writableNeedDrain`), nothing was taken for a whole period; after `end()`, a period in which
+ * the socket's unsent bytes did not shrink counts the same. Then `stalled` is set and `res` destroyed.
+ */
+class StallWatch {
+  stalled = false;
+  private tail = -1;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly res: ServerResponse, ms: number) {
+    this.timer = setTimeout(this.check, ms).unref();
+    res.on('drain', this.touch);
+  }
+
+  /** Progress (a chunk handed over, a drain): the period starts again. */
+  readonly touch = (): void => {
+    this.timer.refresh();
+  };
+
+  /** The body is fully handed over: watch the socket's unsent tail from now on. */
+  ending(): void {
+    this.tail = this.res.socket?.writableLength ?? 0;
+    this.timer.refresh();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.res.off('drain', this.touch);
+  }
+
+  private readonly check = (): void => {
+    const { res } = this;
+    if (res.destroyed || res.writableFinished) return;
+    let stuck = res.writableNeedDrain;
+    if (!stuck && res.writableEnded) {
+      const left = res.socket?.writableLength ?? 0;
+      stuck = left > 0 && left === this.tail;
+      this.tail = left;
+    }
+    if (!stuck) return void this.timer.refresh();
+    this.stalled = true;
+    res.destroy();
+  };
+}
+
+/** One transfer's state: bytes handed over, which side failed first, the head still to write. */
+class Transfer {
+  bytesSent = 0;
+  first: 'source' | 'client' | undefined;
+  sourceError: Error | undefined;
+
+  constructor(
+    readonly res: ServerResponse,
+    readonly expected: number,
+    readonly progress: StreamProgress | undefined,
+    private head: StreamOptions['head'],
+    readonly watch: StallWatch | undefined,
+  ) {}
+
+  /** Per chunk, before body.pipe() writes it: the head goes out with the first byte. */
+  readonly onData = (chunk: Buffer): void => {
+    if (this.head) this.writeHead();
+    this.bytesSent += chunk.length;
+    if (this.progress) this.progress.bytesSent = this.bytesSent;
+    this.watch?.touch();
+  };
+
+  readonly onSourceError = (err: Error): void => {
+    this.first ??= 'source';
+    this.sourceError ??= err;
+    if (this.progress && this.first === 'source') this.progress.failed = true;
+  };
+
+  readonly onClientError = (): void => {
+    this.first ??= 'client';
+  };
+
+  readonly onClientClose = (): void => {
+    if (!this.res.writableFinished) this.first ??= 'client';
+  };
+
+  writeHead(): void {
+    const head = this.head;
+    this.head = undefined;
+    if (head && !this.res.headersSent) this.res.writeHead(head.status, head.headers);
+  }
+
+  /** The result of a transfer that ended early; `res` is destroyed unless nothing was sent yet. */
+  failed(): StreamResult {
+    const { res, bytesSent, expected } = this;
+    if (res.headersSent || this.first === 'client') res.destroy();
+    if (this.watch?.stalled) return { outcome: 'aborted', bytesSent, reason: 'client-stalled' };
+    // Every planned byte was handed over before the client closed (it had what it asked for,
+    // and hung up before the source's end-of-stream arrived): that download is complete.
+    if (this.first === 'client' && bytesSent === expected) return { outcome: 'completed', bytesSent };
+    if (this.first === 'client') return { outcome: 'aborted', bytesSent };
+    return { outcome: 'failed', bytesSent, error: this.sourceError ?? new Error(`source closed after ${bytesSent} of ${expected} bytes`) };
+  }
+}
+
+/**
+ * Pipes `body` into `res` and resolves when the transfer is over, never rejecting. `expected`
+ * is the Content-Length. With `options.head`, the headers are written with the first body byte:
+ * a source that fails before it leaves `res` untouched (`headersSent` false, outcome `failed`)
+ * so the caller can still answer 502/503. With `options.sendTimeoutMs`, a client that takes no
+ * bytes for that long is cut (outcome `aborted`, reason `client-stalled`).
  *
  * @example
- * res.writeHead(plan.status, plan.headers);
- * const { outcome, bytesSent } = await streamBody(body, res, plan.length);
+ * const { outcome, bytesSent } = await streamBody(body, res, plan.length, progress, {
+ *   head: { status: plan.status, headers: plan.headers }, sendTimeoutMs: 60_000,
+ * });
  * // `progress.bytesSent`, when given, follows the transfer live (for access-log tokens).
  */
 export async function streamBody(
@@ -38,44 +162,66 @@ export async function streamBody(
   res: ServerResponse,
   expected: number,
   progress?: StreamProgress,
+  options: StreamOptions = {},
 ): Promise<StreamResult> {
-  let bytesSent = 0;
   if (progress) progress.expected = expected;
-  let first: 'source' | 'client' | undefined;
-  let sourceError: Error | undefined;
-  body.on('data', (chunk: Buffer) => {
-    bytesSent += chunk.length;
-    if (progress) progress.bytesSent = bytesSent;
-  });
+  const watch = options.sendTimeoutMs ? new StallWatch(res, options.sendTimeoutMs) : undefined;
+  const t = new Transfer(res, expected, progress, options.head, watch);
+  body.on('data', t.onData);
   // Persistent error listeners: a late second error from either side must never go unhandled
   // (that would crash the process).
-  body.on('error', (err) => {
-    first ??= 'source';
-    sourceError ??= err;
-    if (progress && first === 'source') progress.failed = true;
-  });
-  res.on('error', () => {
-    first ??= 'client';
-  });
-  res.once('close', () => {
-    if (!res.writableFinished) first ??= 'client';
-  });
-  // body.pipe() rather than stream.pipeline(): pipeline allocates an AbortController and, on every
-  // finish, a DOMException with a stack trace, a visible cost on small ranges. The ends are
-  // watched here instead: the body's end or error, and the response closing early.
-  const ended = await new Promise<'end' | 'failed'>((resolve) => {
+  body.on('error', t.onSourceError);
+  res.on('error', t.onClientError);
+  res.once('close', t.onClientClose);
+  try {
+    if ((await pipeUntilEnd(body, res)) === 'failed') return t.failed();
+    if (t.bytesSent !== expected) {
+      // A file truncated while streaming ends "cleanly" but short: never let that look complete.
+      if (res.headersSent) res.destroy();
+      return { outcome: 'failed', bytesSent: t.bytesSent, error: new Error(`source ended after ${t.bytesSent} of ${expected} bytes`) };
+    }
+    t.writeHead();
+    watch?.ending();
+    res.end();
+    // Over when the last byte was handed to the OS ('finish'), or when the connection closed first.
+    const finished = await new Promise<boolean>((resolve) => {
+      if (res.writableFinished || res.destroyed) return resolve(res.writableFinished);
+      const over = (): void => {
+        res.off('finish', over);
+        res.off('close', over);
+        resolve(res.writableFinished);
+      };
+      res.once('finish', over);
+      res.once('close', over);
+    });
+    if (watch?.stalled) return { outcome: 'aborted', bytesSent: t.bytesSent, reason: 'client-stalled' };
+    return { outcome: finished ? 'completed' : 'aborted', bytesSent: t.bytesSent };
+  } finally {
+    watch?.stop();
+  }
+}
+
+/**
+ * body.pipe() rather than stream.pipeline(): pipeline allocates an AbortController and, on every
+ * finish, a DOMException with a stack trace, a visible cost on small ranges. The ends are
+ * watched here instead: the body's end or error, and the response closing early. On `failed`
+ * the body is unpiped and destroyed at once, before it can flow on into nothing.
+ */
+function pipeUntilEnd(body: Readable, res: ServerResponse): Promise<'end' | 'failed'> {
+  return new Promise((resolve) => {
     const done = (how: 'end' | 'failed'): void => {
       body.off('end', onEnd);
       body.off('close', onClose);
       body.off('error', onError);
       res.off('close', onClose);
+      if (how === 'failed') {
+        body.unpipe(res);
+        body.destroy();
+      }
       resolve(how);
     };
     const onEnd = (): void => done('end');
-    const onClose = (): void => {
-      if (body.readableEnded) return done('end');
-      done('failed');
-    };
+    const onClose = (): void => done(body.readableEnded ? 'end' : 'failed');
     // A source that errors without closing (autoDestroy off) must end the transfer too.
     const onError = (): void => done('failed');
     body.once('end', onEnd);
@@ -84,22 +230,4 @@ export async function streamBody(
     res.once('close', onClose);
     body.pipe(res, { end: false });
   });
-  if (ended === 'failed') {
-    body.unpipe(res);
-    body.destroy();
-    res.destroy();
-    // Every planned byte was handed over before the client closed (it had what it asked for,
-    // and hung up before the source's end-of-stream arrived): that download is complete.
-    if (first === 'client' && bytesSent === expected) return { outcome: 'completed', bytesSent };
-    if (first === 'client') return { outcome: 'aborted', bytesSent };
-    return { outcome: 'failed', bytesSent, error: sourceError ?? new Error(`source closed after ${bytesSent} of ${expected} bytes`) };
-  }
-  if (bytesSent !== expected) {
-    // A file truncated while streaming ends "cleanly" but short: never let that look complete.
-    res.destroy();
-    return { outcome: 'failed', bytesSent, error: new Error(`source ended after ${bytesSent} of ${expected} bytes`) };
-  }
-  res.end();
-  const closedEarly = await new Promise<boolean>((resolve) => onFinished(res, () => resolve(!res.writableFinished)));
-  return closedEarly ? { outcome: 'aborted', bytesSent } : { outcome: 'completed', bytesSent };
 }
