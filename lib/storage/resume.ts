@@ -14,11 +14,20 @@ export interface ResumeOptions {
   /** Wait before the first re-request, doubled for each further one. @default 200 */
   backoffMs?: number;
   /**
-   * Give the storage connection back while the client is not reading for this long (a slow
-   * listener behind a full socket), and re-request from the next byte when it reads again, so
+   * The release period: every this many ms, a body whose consumer is blocked (a full socket to
+   * a slow client) and pulled less than `slowBelowBytesPerSecond` (or nothing) since the last
+   * look gives its storage connection back; the next pull re-requests from the next byte, so
    * slow clients cannot hold every pooled S3 socket. 0 keeps the connection. @default 5000
    */
   releaseAfterMs?: number;
+  /**
+   * The floor rate: a blocked consumer that pulled less than this many bytes per second over
+   * the last release period loses its storage connection (the client keeps its response). The
+   * default is twice a 128 kbit/s podcast (16 KiB/s): a player listening in real time only
+   * holds a connection while it refills its buffer, and every held connection carries at least
+   * 32 KiB/s of real downloading. 0: only consumers that pulled nothing. @default 32768
+   */
+  slowBelowBytesPerSecond?: number;
 }
 
 /** Validates {@link ResumeOptions} once. */
@@ -26,22 +35,69 @@ export function normalizeResume(options: ResumeOptions | undefined, factory: str
   const attempts = options?.attempts ?? 3;
   const backoffMs = options?.backoffMs ?? 200;
   const releaseAfterMs = options?.releaseAfterMs ?? 5000;
-  if (!Number.isInteger(releaseAfterMs) || releaseAfterMs < 0) throw new TypeError(`${factory}: resume.releaseAfterMs must be a whole number of ms`);
+  const slowBelowBytesPerSecond = options?.slowBelowBytesPerSecond ?? 32 * 1024;
+  if (!Number.isInteger(releaseAfterMs) || releaseAfterMs < 0 || releaseAfterMs > 2_147_483_647) {
+    throw new TypeError(`${factory}: resume.releaseAfterMs must be a whole number of ms`);
+  }
+  if (!Number.isInteger(slowBelowBytesPerSecond) || slowBelowBytesPerSecond < 0) {
+    throw new TypeError(`${factory}: resume.slowBelowBytesPerSecond must be a whole number of bytes per second, 0 or more`);
+  }
   if (!Number.isInteger(attempts) || attempts < 0 || attempts > 20) throw new TypeError(`${factory}: resume.attempts must be 0…20`);
   if (!Number.isInteger(backoffMs) || backoffMs < 0 || backoffMs > 60_000) throw new TypeError(`${factory}: resume.backoffMs must be 0…60000`);
-  return { attempts, backoffMs, releaseAfterMs };
+  return { attempts, backoffMs, releaseAfterMs, slowBelowBytesPerSecond };
 }
 
 /** Reopens the object from `offset` bytes after the original start (same version). */
 export type Reopen = (offset: number) => Promise<Readable>;
 
 /**
+ * The release timer of one resumable body, and the counters it reads: one timer, re-armed once
+ * per period (nothing per chunk). At each look, a consumer that is blocked (`waiting`: a chunk
+ * was handed over and not yet taken) and pulled less than the floor since the previous look
+ * (nothing, with a floor of 0) has its storage connection released.
+ */
+class ReleaseWatch {
+  /** A chunk is handed to the consumer and not yet taken. */
+  waiting = false;
+  /** Bytes passed downstream so far. */
+  passed = 0;
+  private seen = 0;
+  private readonly floor: number;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(options: Required<ResumeOptions>, private readonly release: () => void) {
+    this.floor = Math.max(1, (options.slowBelowBytesPerSecond * options.releaseAfterMs) / 1000);
+    this.timer = options.releaseAfterMs > 0 ? setTimeout(this.look, options.releaseAfterMs).unref() : undefined;
+  }
+
+  /** After a released connection was reopened: a new period starts. */
+  restart(): void {
+    this.seen = this.passed;
+    this.timer?.refresh();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private readonly look = (): void => {
+    const pulled = this.passed - this.seen;
+    this.seen = this.passed;
+    if (this.waiting && pulled < this.floor) return this.release();
+    this.timer?.refresh();
+  };
+}
+
+/**
  * Wraps a body so that failures are resumed with `reopen(bytesAlreadyPassedOn)`. Aborts (the
  * signal) are never resumed, and a reopen that fails (object changed: If-Match) ends the stream
- * with that error, so bytes of two versions are never mixed.
+ * with that error, so bytes of two versions are never mixed. A consumer that stops pulling, or
+ * pulls below `slowBelowBytesPerSecond`, has the storage connection released every
+ * `releaseAfterMs`; its next pull reopens from the next byte.
  *
  * @example
- * const body = resumable(first, (offset) => getRange(start + offset, end), { attempts: 3, backoffMs: 200 }, signal);
+ * const options = normalizeResume({ attempts: 3, backoffMs: 200 }, 'myStorage');
+ * const body = resumable(first, (offset) => getRange(start + offset, end), options, signal);
  */
 export function resumable(
   first: Readable,
@@ -55,16 +111,10 @@ export function resumable(
   let closed = false;
   let attempt = 0;
   let released = false;
-  // One timer, re-armed while the consumer is not pulling (no timer allocation per chunk): when
-  // it fires during a wait, the storage connection is given back.
-  let waiting = false;
-  const releaseTimer = options.releaseAfterMs > 0
-    ? setTimeout(() => {
-      if (!waiting) return;
-      released = true;
-      current.destroy();
-    }, options.releaseAfterMs).unref()
-    : undefined;
+  const watch = new ReleaseWatch(options, () => {
+    released = true;
+    current.destroy();
+  });
   /** Backs off and reopens until a reopen works; a storage that is still down costs an attempt. */
   async function reopenWithRetries(cause: unknown, passed: number): Promise<Readable> {
     let last = cause;
@@ -85,29 +135,28 @@ export function resumable(
   }
 
   async function* generate(): AsyncGenerator<Buffer> {
-    let passed = 0;
     for (;;) {
       try {
         for await (const chunk of current) {
-          passed += (chunk as Buffer).length;
+          watch.passed += (chunk as Buffer).length;
           // While the consumer is not pulling (a full socket to a slow client), the timer may
           // release the storage connection; the next pull then reopens from `passed`.
-          waiting = true;
-          releaseTimer?.refresh();
+          watch.waiting = true;
           yield chunk as Buffer;
-          waiting = false;
+          watch.waiting = false;
         }
         if (!released) return;
       } catch (err) {
-        if (!released) current = await reopenWithRetries(err, passed);
+        if (!released) current = await reopenWithRetries(err, watch.passed);
       }
       if (released) {
         released = false;
         if (closed || signal?.aborted) return;
-        current = await reopen(passed).catch((err: unknown) => {
+        current = await reopen(watch.passed).catch((err: unknown) => {
           if (!isStorageError(err) || err.code !== 'unavailable') throw err;
-          return reopenWithRetries(err, passed);
+          return reopenWithRetries(err, watch.passed);
         });
+        watch.restart();
       }
     }
   }
@@ -115,7 +164,7 @@ export function resumable(
   // The generator may be waiting on the body when the consumer goes away: end the body directly.
   wrapper.once('close', () => {
     closed = true;
-    clearTimeout(releaseTimer);
+    watch.stop();
     current.destroy();
   });
   return wrapper;
