@@ -8,6 +8,7 @@
 export { createStationFiles } from './station-files';
 export type { StationFiles, StationFilesOptions, SignedTarget, TrustProxy } from './station-files';
 export type { Catalog, FileRef, Lookup } from './routes/types';
+export type { EndpointUrls, UrlOptions, RecordingIds, MediaIds, EpisodeIds, PublicEpisodeIds } from './routes/urls';
 export { staticPermissions, PERMISSIONS } from './access/permissions';
 export type { Authorize, Permission, StaticGrants } from './access/permissions';
 export type { Middleware } from './access/authenticate';
@@ -34,7 +35,7 @@ export type { StorageErrorCode } from './errors';
 export { nginxConfig } from './delivery/nginx-config';
 export type { NginxConfigOptions } from './delivery/nginx-config';
 
-export type { DownloadEvent, DownloadKind, DownloadOutcome, DownloadSink, DownloadUser } from './log/events';
+export type { DownloadEvent, DownloadKind, DownloadOutcome, DownloadSink, DownloadUser, DownloadVia } from './log/events';
 export { requestContext } from './log/request-context';
 export type { RequestContext } from './log/request-context';
 export { registerMorganTokens, DOWNLOAD_LOG_FORMAT } from './log/morgan';

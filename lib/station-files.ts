@@ -2,7 +2,7 @@
  * createStationFiles: validates the options once and wires the endpoints into Express routers
  * (all of them, or one per kind), plus signed links for sessionless downloads.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Router } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 import proxyaddr from 'proxy-addr';
@@ -19,6 +19,7 @@ import { mediaEndpoint, MEDIA_PATH } from './routes/media';
 import { EPISODE_PATH, podcastEndpoints, PUBLIC_EPISODE_PATH } from './routes/podcasts';
 import { RECORDING_PATH, recordingEndpoint } from './routes/recordings';
 import type { Catalog, EndpointSpec } from './routes/types';
+import { endpointUrls, fillPath, signPath, type EndpointUrls } from './routes/urls';
 import type { Wiring } from './routes/wiring';
 import type { Storage } from './storage/types';
 
@@ -44,6 +45,11 @@ export interface StationFilesOptions<User = unknown> {
   catalog: Catalog;
   /** Route paths, relative to where the router is mounted. @default the panel-style paths in the README */
   paths?: { recording?: string; media?: string; episode?: string; publicEpisode?: string };
+  /**
+   * Where the router is mounted, for `files.url.*`: a path (`/api`) or an absolute URL
+   * (`https://radio.example/api`, for feeds). @default ''
+   */
+  baseUrl?: string;
   /** Cache-Control, maxRanges, nginx X-Accel-* controls, redirect lifetime. */
   delivery?: DeliveryOptions;
   /** Receives one DownloadEvent per request (a function, or several). @default none */
@@ -64,6 +70,13 @@ export interface StationFilesOptions<User = unknown> {
   trustProxy?: TrustProxy;
   /** helmet options for every endpoint; `false` turns helmet off. @default helmet's defaults */
   helmet?: HelmetOptions | false;
+  /**
+   * Called instead of the plain `401` when a private route gets no credentials (no session, no
+   * API key, no signed link); answer the request in it to replace the 401, e.g. redirect a
+   * browser to the panel's login page: `(req, res) => { if (wantsHtml(req)) res.redirect(...) }`.
+   * A hook that does not answer leaves the 401. The event is `denied` either way. @default none
+   */
+  onUnauthenticated?: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
   /** `WWW-Authenticate` sent with 401 to non-browser clients. @default 'Bearer realm="station-files"' */
   challenge?: string;
 }
@@ -82,10 +95,19 @@ export interface StationFiles {
   media(): Router;
   podcasts(): Router;
   /**
-   * A link (path and query, relative to the router's mount point) that serves the file without
-   * a session until it expires.
+   * URLs of every endpoint, built from the same paths the routers mount, below `baseUrl` (or a
+   * per-call `base`, such as `req.baseUrl`); `{ signed: … }` makes a sessionless link.
+   *
+   * @example
+   * files.url.recording({ station: 'alpha', streamer: '3', broadcast: '41' })            // '/api/station/alpha/streamer/3/broadcast/41/download'
+   * files.url.publicEpisode({ station: 'alpha', podcast: '1', episode: '9', ext: 'mp3' }, { base: 'https://radio.example/api' })
    */
-  signedUrl(target: SignedTarget, options?: { expiresIn?: number }): string;
+  readonly url: EndpointUrls;
+  /**
+   * A link (path and query, relative to the router's mount point) that serves the file without
+   * a session until it expires; `subject` is signed into it and reported as `linkSubject`.
+   */
+  signedUrl(target: SignedTarget, options?: { expiresIn?: number; subject?: string }): string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -145,6 +167,9 @@ function buildWiring<User>(options: StationFilesOptions<User>): Wiring {
   if (!/^[\x20-\x7e]+$/.test(challenge)) throw new TypeError('createStationFiles: `challenge` must be a printable header value');
   const userInfo = (options.userInfo ?? defaultUserInfo) as (user: unknown) => DownloadUser;
   const catalogStation = options.catalog.station;
+  if (options.onUnauthenticated !== undefined && typeof options.onUnauthenticated !== 'function') {
+    throw new TypeError('createStationFiles: `onUnauthenticated` must be a function');
+  }
   if (catalogStation !== undefined && typeof catalogStation !== 'function') throw new TypeError('createStationFiles: `catalog.station` must be a function');
   return {
     authenticate: options.authenticate ?? null,
@@ -185,6 +210,11 @@ function buildWiring<User>(options: StationFilesOptions<User>): Wiring {
           onError(err instanceof Error ? err : new Error(String(err)), req);
         }
       }
+    },
+    onUnauthenticated: async (req, res) => {
+      if (!options.onUnauthenticated) return false;
+      await options.onUnauthenticated(req, res);
+      return res.headersSent || res.writableEnded;
     },
     onError: (err, req) => {
       try {
@@ -245,23 +275,17 @@ export function createStationFiles<User = unknown>(options: StationFilesOptions<
     router.use(badUrlHandler as unknown as express.ErrorRequestHandler);
     return router;
   };
-  const signer = wiring.signer;
   const templates: Record<SignedTarget['kind'], string> = { recording: recordingPath, media: mediaPath, episode: episodePath };
+  const urls = endpointUrls({ ...templates, publicEpisode: publicPath }, wiring.signer, options.baseUrl ?? '');
   return {
     router: () => routerOf(available.flatMap((k) => specs[k]())),
     recordings: () => routerOf(specs.recordings()),
     media: () => routerOf(specs.media()),
     podcasts: () => routerOf(specs.podcasts()),
+    url: urls,
     signedUrl(target, opts = {}) {
-      if (!signer) throw new TypeError('signedUrl: createStationFiles needs `signing` keys');
-      const values = target as unknown as Record<string, string>;
-      const path = templates[target.kind].replace(/:(\w+)/g, (_m, name: string) => {
-        const v = values[name];
-        if (typeof v !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw new TypeError(`signedUrl: invalid ${name}`);
-        return v;
-      });
-      const { expires, keyId, signature } = signer.sign({ station: target.station, file: path, expiresIn: opts.expiresIn });
-      return `${path}?${new URLSearchParams({ expires: String(expires), kid: keyId, sig: signature })}`;
+      const path = fillPath(templates[target.kind], target, 'signedUrl');
+      return signPath(wiring.signer, target.station, path, opts.subject === undefined ? { expiresIn: opts.expiresIn } : opts, 'signedUrl');
     },
   };
 }

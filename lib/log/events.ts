@@ -3,7 +3,7 @@
  * is over (finished, aborted, or refused). Sinks (callback, JSON lines, morgan tokens, podcast
  * statistics) all read this one shape.
  */
-import type { DeliveryMode } from '../storage/types';
+import type { ByteRange, DeliveryMode } from '../storage/types';
 
 /**
  * What happened: `completed` (every byte went out, or nginx/S3 got the hand-off), `aborted` (the
@@ -14,6 +14,13 @@ export type DownloadOutcome = 'completed' | 'aborted' | 'failed' | 'denied' | 'n
 
 /** What was asked for: the route family. */
 export type DownloadKind = 'recording' | 'media' | 'episode' | 'public-episode';
+
+/**
+ * How a request got in: `session` (a user the host set before the router, e.g. an app-wide
+ * `passport.session()`), `authenticate` (the `authenticate` middleware: API key, bearer, any
+ * strategy), `signed-link`, or `public` (the public enclosure route, no credentials needed).
+ */
+export type DownloadVia = 'session' | 'authenticate' | 'signed-link' | 'public';
 
 /** The authenticated user, as the host's passport strategy describes them. */
 export interface DownloadUser {
@@ -39,6 +46,10 @@ export interface DownloadEvent {
    * every request to the public enclosure route and refusals before authentication.
    */
   authenticated: boolean;
+  /** How the request got in; `null` when it was refused before (bad ids, 401, bad link). */
+  via: DownloadVia | null;
+  /** For `signed-link`: the `subject` the link was signed for (say, the user who shared it), else null. */
+  linkSubject: string | null;
   /**
    * Whether the URL's station exists: `true` once the catalog resolved a file of it, otherwise
    * the catalog's optional `station(id)` answer; `null` when unknown (no `station` hook and no
@@ -56,13 +67,23 @@ export interface DownloadEvent {
   kind: DownloadKind;
   /** The file's id from the URL (broadcast, media or episode id). */
   fileId: string | null;
+  /**
+   * The route's ids, as in the URL (`station`, and `streamer`+`broadcast`, `id`, or
+   * `podcast`+`episode`); empty when an id was malformed.
+   */
+  ids: Readonly<Record<string, string>>;
   /** Storage name (the key of `storages` in the options), when a file was resolved. */
   storage: string | null;
   /** How the body went out; null when none was due. */
   delivery: DeliveryMode | null;
   method: string;
-  /** The request's Range header, as sent. */
+  /** The request's Range header, as sent (for logs; what was served is `served`). */
   range: string | null;
+  /**
+   * The bytes of the file the response carried, as planned: the whole file for a 200 GET, the
+   * range of a 206; `null` when no body was due (HEAD, 304, refusals). Inclusive offsets.
+   */
+  served: ByteRange | null;
   /** Body bytes Node sent; null for nginx hand-offs and redirects (nginx or S3 sent them). */
   bytesSent: number | null;
   /** File size, when known. */

@@ -1,5 +1,5 @@
 /** The normalized, validated settings the endpoints run with (built once by createStationFiles). */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Middleware } from '../access/authenticate';
 import type { Authorize } from '../access/permissions';
 import type { ConcurrencyLimit } from '../access/concurrency';
@@ -27,4 +27,6 @@ export interface Wiring {
   stationExists(station: string, req: IncomingMessage): Promise<boolean | null>;
   emit(event: DownloadEvent, req: IncomingMessage): void;
   onError(err: Error, req: IncomingMessage): void;
+  /** Runs the host's onUnauthenticated hook; true when it answered the request itself. */
+  onUnauthenticated(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
 }

@@ -10,7 +10,11 @@ import path from 'node:path';
 import express from 'express';
 import session from 'express-session';
 import passport from 'passport';
-import { createStationFiles, localStorage, staticPermissions, type DownloadEvent, type DownloadKind, type DownloadSink, type FileRef, type NewDownloadLimitOptions, type SignedTarget, type SigningKey, type StaticGrants, type StationFilesOptions, type Storage } from '../../lib';
+import {
+  createStationFiles, localStorage, staticPermissions,
+  type DownloadEvent, type DownloadKind, type DownloadSink, type FileRef, type NewDownloadLimitOptions,
+  type SignedTarget, type SigningKey, type StaticGrants, type StationFiles, type StationFilesOptions, type Storage,
+} from '../../lib';
 import { createUrlSigner } from '../../lib/entry/signing';
 import { ApiKeyStrategy, BearerStrategy } from './passport-strategies';
 import { deterministicRange } from './s3';
@@ -121,6 +125,8 @@ export interface PanelAppOptions {
 
 export interface PanelApp {
   origin: string;
+  /** The configured library (url builders, signedUrl). */
+  files: StationFiles;
   data: PanelData;
   events: DownloadEvent[];
   errors: Error[];
@@ -248,6 +254,7 @@ export async function startPanelApp(options: PanelAppOptions): Promise<PanelApp>
   const expiredSigner = createUrlSigner({ keys: SIGNING_KEYS, now: () => Date.now() - 2 * 3600_000 });
   return {
     origin,
+    files,
     data,
     events,
     errors,
