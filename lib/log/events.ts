@@ -3,6 +3,7 @@
  * is over (finished, aborted, or refused). Sinks (callback, JSON lines, morgan tokens, podcast
  * statistics) all read this one shape.
  */
+import type { AbortReason } from '../delivery/stream';
 import type { ByteRange, DeliveryMode } from '../storage/types';
 
 /**
@@ -59,6 +60,8 @@ export interface DownloadEvent {
   /** When the request arrived (ISO 8601, UTC). */
   at: string;
   outcome: DownloadOutcome;
+  /** Why the library itself cut an `aborted` download (`client-stalled`: the client stopped reading for `sendTimeoutMs`), else null. */
+  reason: AbortReason | null;
   /** HTTP status sent (499 when the client left before the headers). */
   status: number;
   /** Station id from the URL, or null when the URL had none. */

@@ -30,6 +30,7 @@ export function episodeEvent(overrides: Partial<DownloadEvent> = {}): DownloadEv
     correlationId: null,
     authenticated: false,
     via: 'public',
+    reason: null,
     linkSubject: null,
     ids: {},
     served: null,

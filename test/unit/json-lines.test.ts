@@ -22,6 +22,7 @@ function event(n: number, extra: Partial<DownloadEvent> = {}): DownloadEvent {
     correlationId: null,
     authenticated: false,
     via: 'public',
+    reason: null,
     linkSubject: null,
     ids: {},
     served: null,
