@@ -1,32 +1,40 @@
 /** Download history figures for the reports page and API: per day, per episode (IAB unique downloads). */
-import { countPodcastDownloads } from '../lib';
-import { rowToEvent, type Db } from './db/database';
+import { countPodcastDownloads } from '../lib/entry/podcast-stats';
+import type { Db } from './db/database';
 
 export interface DailyFigure { day: string; downloads: number; bytes: number }
 export interface EpisodeFigure { episode: string; title: string; downloads: number; listeners: number }
 
-export function stationReport(db: Db, shortcode: string, days = 30) {
+export interface RefusalFigure { day: string; count: number }
+
+/**
+ * A station's figures since `days` ago: downloads and bytes per day (aggregated in SQL over every
+ * row), IAB unique downloads per episode (from the episode GETs answered 200/206, all of them),
+ * the newest `latest` rows for the table, and per day how many requests naming this station were
+ * refused before authentication (kept out of the history).
+ */
+export function stationReport(db: Db, shortcode: string, days = 30, latest = 500) {
   const since = new Date(Date.now() - days * 86_400_000).toISOString();
-  const rows = db.downloads(shortcode, since);
   const daily = new Map<string, DailyFigure>();
   for (let d = days - 1; d >= 0; d--) {
     const day = new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10);
     daily.set(day, { day, downloads: 0, bytes: 0 });
   }
-  for (const r of rows) {
-    const fig = daily.get(r.at.slice(0, 10));
-    if (!fig || r.method !== 'GET' || (r.outcome !== 'completed' && r.outcome !== 'aborted')) continue;
-    if (r.status === 200 || r.status === 206) fig.downloads += 1;
-    fig.bytes += r.bytes_sent ?? 0;
+  for (const r of db.dailyDownloads(shortcode, since)) {
+    const fig = daily.get(r.day);
+    if (!fig) continue;
+    fig.downloads = r.downloads;
+    fig.bytes = r.bytes;
   }
   const station = db.station(shortcode);
   const titles = new Map<string, string>();
   if (station) for (const e of db.files(station.id, 'episode')) titles.set(String(e.id), e.title);
-  const episodes: EpisodeFigure[] = countPodcastDownloads(rows.map(rowToEvent)).map((c) => ({
+  const episodes: EpisodeFigure[] = countPodcastDownloads(db.episodeDownloads(shortcode, since)).map((c) => ({
     episode: c.episode,
     title: titles.get(c.episode) ?? `#${c.episode}`,
     downloads: c.downloads,
     listeners: c.listeners,
   }));
-  return { since, rows, daily: [...daily.values()], episodes };
+  const refused: RefusalFigure[] = db.refusalsPerDay(shortcode, since.slice(0, 10));
+  return { since, rows: db.downloads(shortcode, since, latest), daily: [...daily.values()], episodes, refused };
 }

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { FILE_MODE, restrictFile } from './data-dir';
 
 export interface Secrets { session: string; link: string }
 
@@ -13,6 +14,7 @@ export function loadSecrets(dataDir: string, env: { session: string | null; link
     session: env.session ?? kept.session ?? randomBytes(32).toString('base64url'),
     link: env.link ?? kept.link ?? randomBytes(48).toString('base64url'),
   };
-  if (!existsSync(file)) writeFileSync(file, JSON.stringify({ session: secrets.session, link: secrets.link }), { mode: 0o600 });
+  if (!existsSync(file)) writeFileSync(file, JSON.stringify({ session: secrets.session, link: secrets.link }), { mode: FILE_MODE });
+  restrictFile(file); // 0600 also when an older version or a copy left it wider
   return secrets;
 }

@@ -105,7 +105,9 @@ function seedHistory(db: Db): void {
       if (!ep) continue;
       const at = new Date(Date.now() - day * 86_400_000 - l * 600_000).toISOString();
       const event: DownloadEvent = {
-        id: `seed-${seq++}`, at, outcome: 'completed', status: 200, station: 'alpha', user: null, kind: 'public-episode',
+        id: `seed-${seq++}`, correlationId: null, authenticated: false, via: 'public', linkSubject: null, stationExists: true, reason: null,
+        ids: { station: 'alpha', podcast: String(ep.podcast_id), episode: String(ep.id) }, served: { start: 0, end: ep.size - 1 },
+        at, outcome: 'completed', status: 200, station: 'alpha', user: null, kind: 'public-episode',
         fileId: String(ep.id), storage: ep.storage, delivery: 'stream', method: 'GET', range: null, bytesSent: ep.size, size: ep.size,
         durationMs: 800, ip: `198.51.100.${(l * 17 + day) % 250}`, userAgent: agents[l % agents.length] as string, referer: null,
       };
@@ -114,7 +116,9 @@ function seedHistory(db: Db): void {
     const rec = recordings[day % Math.max(1, recordings.length)];
     if (rec && day % 2 === 0) {
       db.recordDownload({
-        id: `seed-${seq++}`, at: new Date(Date.now() - day * 86_400_000).toISOString(), outcome: 'completed', status: 200, station: 'alpha',
+        id: `seed-${seq++}`, correlationId: null, authenticated: true, via: 'session', linkSubject: null, stationExists: true, reason: null,
+        ids: { station: 'alpha', streamer: String(rec.streamer_id), broadcast: String(rec.id) }, served: { start: 0, end: rec.size - 1 },
+        at: new Date(Date.now() - day * 86_400_000).toISOString(), outcome: 'completed', status: 200, station: 'alpha',
         user: { id: '2', name: 'dj' }, kind: 'recording', fileId: String(rec.id), storage: rec.storage, delivery: 'stream', method: 'GET',
         range: null, bytesSent: rec.size, size: rec.size, durationMs: 4000, ip: '192.0.2.10', userAgent: agents[2] as string, referer: null,
       });

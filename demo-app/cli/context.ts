@@ -3,9 +3,9 @@
  * DATA_DIR/panel.db (opened on first use, so usage errors never create it) and the storages
  * (loaded on first use: only `import` pays for loading the S3 SDK and building a client).
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { readConfig, type DemoConfig } from '../config';
+import { prepareDataDir } from '../data-dir';
 import { openDatabase, type Db, type Station, type UserWithHash } from '../db/database';
 import type * as StorageModule from '../storage';
 import type { DemoStorages } from '../storage';
@@ -45,7 +45,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): Context {
     if (!db) {
       const file = databaseFile(getConfig());
       try {
-        mkdirSync(path.dirname(file), { recursive: true });
+        prepareDataDir(path.dirname(file));
         db = openDatabase(file);
       } catch (err) {
         throw failure(`cannot open the database ${file}: ${oneLine(err)}`);

@@ -6,7 +6,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { DownloadEvent, Permission } from '../../lib';
-import { SCHEMA } from './schema';
+import { createPrivateFile, restrictFile } from '../data-dir';
+import { ADDED_COLUMNS, SCHEMA } from './schema';
 
 export type FileKind = 'recording' | 'media' | 'episode';
 export type StorageName = 'local' | 's3';
@@ -49,18 +50,82 @@ export interface DownloadRow {
   file_id: string | null; outcome: string; status: number; method: string; range: string | null; bytes_sent: number | null;
   size: number | null; delivery: string | null; storage: string | null; duration_ms: number; ip: string;
   user_agent: string | null; referer: string | null;
+  /** X-Request-Id from a trusted proxy; null for rows written before it was stored. */
+  correlation_id: string | null;
+  /** 1 or 0; null for rows written before it was stored. */
+  authenticated: number | null;
+  station_exists: number | null;
+  /** How the request got in (session, authenticate, signed-link, public); null for older rows. */
+  via: string | null;
+  link_subject: string | null;
+  /** The route's ids as JSON; null for older rows. */
+  ids: string | null;
+  /** The bytes served (inclusive); null when no body was due, and for older rows. */
+  served_start: number | null;
+  served_end: number | null;
+  /** Why the library cut an aborted download (client-stalled), else null. */
+  reason: string | null;
+}
+export interface RefusalRow {
+  seq: number; id: string; at: string; station: string | null; station_exists: number | null; authenticated: number;
+  kind: string; file_id: string | null; outcome: string; status: number; method: string; ip: string;
+  user_agent: string | null; correlation_id: string | null;
+}
+export interface ApiKeyRow { id: number; user_id: number; created_at: string; key_prefix: string | null }
+export interface DatabaseOptions {
+  /** How many of the newest refusals (see `isStationHistory`) to keep as rows. @default 1000 */
+  refusalRows?: number;
+  /** Days of per-day refusal counts to keep. @default 400 */
+  refusalDays?: number;
+}
+
+/**
+ * Whether an event belongs to its station's download history: the station exists, and the
+ * request was authenticated (a user or a valid signed link) or went to the public enclosure
+ * route. Everything else (refusals before authentication, made-up station names) is noise anyone
+ * can send in any amount, kept separately and bounded (the `refusals` tables).
+ */
+export const isStationHistory = (e: Pick<DownloadEvent, 'stationExists' | 'authenticated' | 'kind'>): boolean =>
+  e.stationExists === true && (e.authenticated === true || e.kind === 'public-episode');
+
+/** Statuses, methods and kinds that can count as podcast downloads (countPodcastDownloads reads only these). */
+const EPISODE_KINDS = "('episode', 'public-episode')";
+const MAX_TEXT = 256;
+const cut = (s: string | null, max = MAX_TEXT): string | null => (s === null || s.length <= max ? s : s.slice(0, max));
+const bit = (b: boolean | null | undefined): number | null => (b === null || b === undefined ? null : b ? 1 : 0);
+
+/** Adds columns that older versions of the demo did not have (one writer at a time: IMMEDIATE). */
+function migrate(db: Database.Database): void {
+  const missing = (): [string, string, string][] => Object.entries(ADDED_COLUMNS).flatMap(([table, columns]) => {
+    const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+    return Object.entries(columns).filter(([name]) => !have.has(name)).map(([name, type]): [string, string, string] => [table, name, type]);
+  });
+  if (missing().length === 0) return;
+  db.transaction(() => {
+    for (const [table, name, type] of missing()) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+  }).immediate();
 }
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-/** Opens (and creates) the database at `file`. */
-export function openDatabase(file: string) {
+/**
+ * Opens (and creates) the database at `file`: created 0600 (SQLite gives its -wal and -shm files
+ * the same mode), and narrowed to 0600 when an older version left it readable by others.
+ */
+export function openDatabase(file: string, options: DatabaseOptions = {}) {
+  const refusalRows = options.refusalRows ?? 1000;
+  const refusalDays = options.refusalDays ?? 400;
+  const onDisk = file !== '' && file !== ':memory:' && !file.startsWith('file:');
+  if (onDisk) createPrivateFile(file);
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
+  db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
+  migrate(db);
+  if (onDisk) for (const suffix of ['-wal', '-shm']) restrictFile(file + suffix);
 
+  let lastRefusalPrune = '';
   const q = {
     stations: db.prepare<[], Station>('SELECT id, shortcode, name FROM stations ORDER BY name'),
     stationById: db.prepare<[number], Station>('SELECT id, shortcode, name FROM stations WHERE id = ?'),
@@ -75,7 +140,10 @@ export function openDatabase(file: string) {
        WHERE g.user_id = ? AND s.shortcode = ? AND g.permission IN (?, 'administer all') LIMIT 1`),
     grantsOf: db.prepare<[number], { shortcode: string; permission: string }>(
       'SELECT s.shortcode, g.permission FROM grants g JOIN stations s ON s.id = g.station_id WHERE g.user_id = ?'),
-    insertKey: db.prepare<[number, string, string]>('INSERT INTO api_keys (user_id, key_hash, created_at) VALUES (?, ?, ?)'),
+    insertKey: db.prepare<[number, string, string, string]>('INSERT INTO api_keys (user_id, key_hash, created_at, key_prefix) VALUES (?, ?, ?, ?)'),
+    apiKeysOf: db.prepare<[number], ApiKeyRow>('SELECT id, user_id, created_at, key_prefix FROM api_keys WHERE user_id = ? ORDER BY id'),
+    apiKeyById: db.prepare<[number], ApiKeyRow>('SELECT id, user_id, created_at, key_prefix FROM api_keys WHERE id = ?'),
+    deleteApiKey: db.prepare<[number]>('DELETE FROM api_keys WHERE id = ?'),
     userByKey: db.prepare<[string], User>(
       'SELECT u.id, u.email, u.name, u.global_admin FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?'),
     streamerName: db.prepare<[number], { name: string }>('SELECT name FROM streamers WHERE id = ?'),
@@ -94,12 +162,37 @@ export function openDatabase(file: string) {
     podcast: db.prepare<[number, number], Podcast>('SELECT * FROM podcasts WHERE id = ? AND station_id = ?'),
     insertPodcast: db.prepare('INSERT INTO podcasts (station_id, title, description, author, language, category, explicit) VALUES (@station_id, @title, @description, @author, @language, @category, @explicit)'),
     publish: db.prepare<[string | null, number]>("UPDATE files SET published_at = ? WHERE id = ? AND kind = 'episode'"),
+    // A plain INSERT: ids are generated by station-files, so a duplicate is a bug that must
+    // surface (the sink throws, station-files reports it to onError), not a download merged away.
     insertDownload: db.prepare(
-      `INSERT OR IGNORE INTO downloads (id, at, station, user_id, user_name, kind, file_id, outcome, status, method, range,
-         bytes_sent, size, delivery, storage, duration_ms, ip, user_agent, referer)
+      `INSERT INTO downloads (id, at, station, user_id, user_name, kind, file_id, outcome, status, method, range,
+         bytes_sent, size, delivery, storage, duration_ms, ip, user_agent, referer, correlation_id, authenticated, station_exists,
+         via, link_subject, ids, served_start, served_end, reason)
        VALUES (@id, @at, @station, @user_id, @user_name, @kind, @file_id, @outcome, @status, @method, @range,
-         @bytes_sent, @size, @delivery, @storage, @duration_ms, @ip, @user_agent, @referer)`),
+         @bytes_sent, @size, @delivery, @storage, @duration_ms, @ip, @user_agent, @referer, @correlation_id, @authenticated, @station_exists,
+         @via, @link_subject, @ids, @served_start, @served_end, @reason)`),
     downloads: db.prepare<[string, string, number], DownloadRow>('SELECT * FROM downloads WHERE station = ? AND at >= ? ORDER BY at DESC LIMIT ?'),
+    // Daily figures over every row (never a newest-N sample): GETs that sent a body.
+    daily: db.prepare<[string, string], { day: string; downloads: number; bytes: number }>(
+      `SELECT substr(at, 1, 10) AS day, SUM(status IN (200, 206)) AS downloads, SUM(COALESCE(bytes_sent, 0)) AS bytes
+       FROM downloads WHERE station = ? AND at >= ? AND method = 'GET' AND outcome IN ('completed', 'aborted')
+       GROUP BY day ORDER BY day`),
+    // Only what countPodcastDownloads can count: episode GETs answered 200/206.
+    episodeEvents: db.prepare<[string, string], DownloadRow>(
+      `SELECT * FROM downloads WHERE station = ? AND at >= ? AND kind IN ${EPISODE_KINDS} AND method = 'GET'
+       AND status IN (200, 206) ORDER BY at`),
+    insertRefusal: db.prepare(
+      `INSERT INTO refusals (id, at, station, station_exists, authenticated, kind, file_id, outcome, status, method, ip, user_agent, correlation_id)
+       VALUES (@id, @at, @station, @station_exists, @authenticated, @kind, @file_id, @outcome, @status, @method, @ip, @user_agent, @correlation_id)`),
+    trimRefusals: db.prepare<[number]>('DELETE FROM refusals WHERE seq <= ?'),
+    countRefusal: db.prepare<[string, string, number]>(
+      `INSERT INTO refusal_days (day, station, status, count) VALUES (?, ?, ?, 1)
+       ON CONFLICT (day, station, status) DO UPDATE SET count = count + 1`),
+    pruneRefusalDays: db.prepare<[string]>('DELETE FROM refusal_days WHERE day < ?'),
+    refusals: db.prepare<[number], RefusalRow>('SELECT * FROM refusals ORDER BY seq DESC LIMIT ?'),
+    refusalCount: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM refusals'),
+    refusalDays: db.prepare<[string, string], { day: string; count: number }>(
+      'SELECT day, SUM(count) AS count FROM refusal_days WHERE station = ? AND day >= ? GROUP BY day ORDER BY day'),
     sessionGet: db.prepare<[string, number], { data: string }>('SELECT data FROM sessions WHERE sid = ? AND expires > ?'),
     sessionSet: db.prepare<[string, number, string]>('INSERT INTO sessions (sid, expires, data) VALUES (?, ?, ?) ON CONFLICT(sid) DO UPDATE SET expires = excluded.expires, data = excluded.data'),
     sessionDestroy: db.prepare<[string]>('DELETE FROM sessions WHERE sid = ?'),
@@ -132,12 +225,16 @@ export function openDatabase(file: string) {
     allows: (user: User, shortcode: string, permission: Permission): boolean =>
       user.global_admin === 1 || q.allows.get(user.id, shortcode, permission) !== undefined,
     grantsOf: (userId: number) => q.grantsOf.all(userId),
-    /** Creates an API key for the user; only its hash is stored. */
+    /** Creates an API key for the user; only its hash (and its first characters, to tell keys apart) is stored. */
     createApiKey: (userId: number): string => {
       const key = `sfk_${randomBytes(24).toString('base64url')}`;
-      q.insertKey.run(userId, sha256(key), new Date().toISOString());
+      q.insertKey.run(userId, sha256(key), new Date().toISOString(), key.slice(0, 10));
       return key;
     },
+    apiKeys: (userId: number): ApiKeyRow[] => q.apiKeysOf.all(userId),
+    apiKey: (id: number): ApiKeyRow | undefined => q.apiKeyById.get(id),
+    /** Deletes the key; true when it existed. Requests with it are refused from then on. */
+    revokeApiKey: (id: number): boolean => q.deleteApiKey.run(id).changes === 1,
     userByApiKey: (key: string): User | undefined => q.userByKey.get(sha256(key)),
 
     streamerName: (id: number): string => q.streamerName.get(id)?.name ?? '',
@@ -160,13 +257,52 @@ export function openDatabase(file: string) {
     podcast: (stationId: number, id: number): Podcast | undefined => q.podcast.get(id, stationId),
     addPodcast: (p: Omit<Podcast, 'id'>): number => Number(q.insertPodcast.run(p).lastInsertRowid),
 
-    recordDownload: (e: DownloadEvent): void => void q.insertDownload.run({
-      id: e.id, at: e.at, station: e.station, user_id: e.user?.id ?? null, user_name: e.user?.name ?? null, kind: e.kind,
-      file_id: e.fileId, outcome: e.outcome, status: e.status, method: e.method, range: e.range, bytes_sent: e.bytesSent,
-      size: e.size, delivery: e.delivery, storage: e.storage, duration_ms: Math.round(e.durationMs), ip: e.ip,
-      user_agent: e.userAgent, referer: e.referer,
-    }),
+    /**
+     * Stores an event: in the station's history when `isStationHistory`, else as a refusal (the
+     * newest `refusalRows` rows, and a count per day). Throws on a duplicate id.
+     */
+    recordDownload: (e: DownloadEvent): void => {
+      if (isStationHistory(e)) {
+        q.insertDownload.run({
+          id: e.id, at: e.at, station: e.station, user_id: e.user?.id ?? null, user_name: e.user?.name ?? null, kind: e.kind,
+          file_id: e.fileId, outcome: e.outcome, status: e.status, method: e.method, range: e.range, bytes_sent: e.bytesSent,
+          size: e.size, delivery: e.delivery, storage: e.storage, duration_ms: Math.round(e.durationMs), ip: e.ip,
+          user_agent: e.userAgent, referer: e.referer, correlation_id: e.correlationId ?? null,
+          authenticated: bit(e.authenticated), station_exists: bit(e.stationExists),
+          via: e.via ?? null, link_subject: e.linkSubject ?? null, ids: e.ids ? JSON.stringify(e.ids) : null,
+          served_start: e.served?.start ?? null, served_end: e.served?.end ?? null, reason: e.reason ?? null,
+        });
+        return;
+      }
+      const day = e.at.slice(0, 10);
+      db.transaction(() => {
+        const seq = Number(q.insertRefusal.run({
+          id: e.id, at: e.at, station: cut(e.station, 64), station_exists: bit(e.stationExists), authenticated: e.authenticated ? 1 : 0,
+          kind: e.kind, file_id: cut(e.fileId, 64), outcome: e.outcome, status: e.status, method: cut(e.method, 16) ?? '', ip: e.ip,
+          user_agent: cut(e.userAgent), correlation_id: e.correlationId ?? null,
+        }).lastInsertRowid);
+        q.trimRefusals.run(seq - refusalRows);
+        // Counted under the station only when it exists: made-up names must not add rows.
+        q.countRefusal.run(day, e.stationExists === true && e.station ? e.station : '', e.status);
+        if (day !== lastRefusalPrune) {
+          lastRefusalPrune = day;
+          q.pruneRefusalDays.run(new Date(Date.parse(`${day}T00:00:00Z`) - refusalDays * 86_400_000).toISOString().slice(0, 10));
+        }
+      })();
+    },
+    /** The station's history, newest first; `limit` -1 for all. */
     downloads: (shortcode: string, since: string, limit = 10_000): DownloadRow[] => q.downloads.all(shortcode, since, limit),
+    /** Downloads and bytes per UTC day, aggregated over every row since `since`. */
+    dailyDownloads: (shortcode: string, since: string) => q.daily.all(shortcode, since),
+    /** The episode GETs answered 200/206 since `since`, oldest first, one at a time (for countPodcastDownloads). */
+    episodeDownloads: function* episodeDownloads(shortcode: string, since: string): Generator<DownloadEvent> {
+      for (const row of q.episodeEvents.iterate(shortcode, since)) yield rowToEvent(row);
+    },
+    /** The newest refusals (kept out of station history), newest first. */
+    refusals: (limit = refusalRows): RefusalRow[] => q.refusals.all(limit),
+    refusalRowCount: (): number => q.refusalCount.get()?.n ?? 0,
+    /** Refusals per UTC day on an existing station since `sinceDay` (YYYY-MM-DD); '' for unknown stations. */
+    refusalsPerDay: (shortcode: string, sinceDay: string) => q.refusalDays.all(shortcode, sinceDay),
 
     sessions: {
       get: (sid: string): string | undefined => q.sessionGet.get(sid, Date.now())?.data,
@@ -180,6 +316,16 @@ export function openDatabase(file: string) {
 
 export type Db = ReturnType<typeof openDatabase>;
 
+function parseIds(json: string | null): Record<string, string> {
+  if (json === null) return {};
+  try {
+    const v: unknown = JSON.parse(json);
+    return v !== null && typeof v === 'object' ? (v as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
 /** A DownloadRow back as the DownloadEvent shape (for podcast statistics). */
 export function rowToEvent(r: DownloadRow): DownloadEvent {
   return {
@@ -188,5 +334,9 @@ export function rowToEvent(r: DownloadRow): DownloadEvent {
     kind: r.kind as DownloadEvent['kind'], fileId: r.file_id, storage: r.storage,
     delivery: r.delivery as DownloadEvent['delivery'], method: r.method, range: r.range, bytesSent: r.bytes_sent,
     size: r.size, durationMs: r.duration_ms, ip: r.ip, userAgent: r.user_agent, referer: r.referer,
+    correlationId: r.correlation_id ?? null, authenticated: r.authenticated === 1, stationExists: r.station_exists === null ? null : r.station_exists === 1,
+    via: (r.via ?? null) as DownloadEvent['via'], linkSubject: r.link_subject ?? null, ids: parseIds(r.ids),
+    served: r.served_start !== null && r.served_end !== null ? { start: r.served_start, end: r.served_end } : null,
+    reason: (r.reason ?? null) as DownloadEvent['reason'],
   };
 }

@@ -1,5 +1,14 @@
 /** The demo panel's SQLite schema (one file under DATA_DIR, WAL mode so the CLI and the server share it). */
 
+/** Columns added after the first release: added to older databases on open (see migrate in database.ts). */
+export const ADDED_COLUMNS: Record<string, Record<string, string>> = {
+  downloads: {
+    correlation_id: 'TEXT', authenticated: 'INTEGER', station_exists: 'INTEGER',
+    via: 'TEXT', link_subject: 'TEXT', ids: 'TEXT', served_start: 'INTEGER', served_end: 'INTEGER', reason: 'TEXT',
+  },
+  api_keys: { key_prefix: 'TEXT' },
+};
+
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS stations (
   id INTEGER PRIMARY KEY,
@@ -23,7 +32,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
   id INTEGER PRIMARY KEY,
   user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   key_hash TEXT NOT NULL UNIQUE,
-  created_at TEXT NOT NULL
+  created_at TEXT NOT NULL,
+  key_prefix TEXT
 );
 CREATE TABLE IF NOT EXISTS streamers (
   id INTEGER PRIMARY KEY,
@@ -82,9 +92,44 @@ CREATE TABLE IF NOT EXISTS downloads (
   duration_ms INTEGER NOT NULL,
   ip TEXT NOT NULL,
   user_agent TEXT,
-  referer TEXT
+  referer TEXT,
+  correlation_id TEXT,
+  authenticated INTEGER,
+  station_exists INTEGER,
+  via TEXT,
+  link_subject TEXT,
+  ids TEXT,
+  served_start INTEGER,
+  served_end INTEGER,
+  reason TEXT
 );
 CREATE INDEX IF NOT EXISTS downloads_station_at ON downloads (station, at);
+-- Requests refused before authentication, and requests naming stations that do not exist: kept
+-- out of station history (anyone can send them, for any station name). The newest few rows...
+CREATE TABLE IF NOT EXISTS refusals (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  at TEXT NOT NULL,
+  station TEXT,
+  station_exists INTEGER,
+  authenticated INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  file_id TEXT,
+  outcome TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  method TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  user_agent TEXT,
+  correlation_id TEXT
+);
+-- ...and a count per UTC day, station (only existing ones; '' for the rest) and status.
+CREATE TABLE IF NOT EXISTS refusal_days (
+  day TEXT NOT NULL,
+  station TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (day, station, status)
+);
 CREATE TABLE IF NOT EXISTS sessions (
   sid TEXT PRIMARY KEY,
   expires INTEGER NOT NULL,

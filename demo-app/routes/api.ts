@@ -43,8 +43,8 @@ export function apiRouter(db: Db): Router {
   }));
   api.get('/station/:station/downloads', jsonGuard(db, 'reports', (req, res, station) => {
     const days = Math.min(365, Math.max(1, Number(req.query.days ?? 30) || 30));
-    const { rows, daily, episodes } = stationReport(db, station.shortcode, days);
-    res.json({ daily, episodes, downloads: rows.slice(0, 500) });
+    const { rows, daily, episodes, refused } = stationReport(db, station.shortcode, days, 500);
+    res.json({ daily, episodes, downloads: rows, refused });
   }));
   return api;
 }
