@@ -2,7 +2,6 @@
  * The demo radio admin panel: an Express app over SQLite that mounts station-files for every
  * download, with passport sessions (login form) and API keys, pages, a JSON API and RSS feeds.
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express } from 'express';
 import session from 'express-session';
@@ -11,15 +10,17 @@ import morgan from 'morgan';
 import { Passport } from 'passport';
 import { createStationFiles, DOWNLOAD_LOG_FORMAT, registerMorganTokens, type StationFiles } from '../lib';
 import { ApiKeyStrategy } from './auth/api-key-strategy';
+import { crossSiteGuard, trustedOrigins, type LoginLimitOptions } from './auth/guards';
 import { SqliteSessionStore } from './auth/session-store';
 import { demoCatalog } from './catalog';
-import type { DemoConfig } from './config';
-import { openDatabase, type Db, type User } from './db/database';
+import { DEFAULT_DATA_DIR, type DemoConfig } from './config';
+import { prepareDataDir } from './data-dir';
+import { openDatabase, type DatabaseOptions, type Db, type User } from './db/database';
 import { apiRouter } from './routes/api';
 import { feedRouter } from './routes/feed';
 import { pagesRouter } from './routes/pages';
 import { loadSecrets } from './secrets';
-import { seedIfEmpty } from './seed';
+import { DEMO_LOGINS, seedIfEmpty } from './seed';
 import { createDemoStorages, type DemoStorages } from './storage';
 
 export interface DemoApp {
@@ -34,12 +35,17 @@ export interface DemoAppOptions {
   /** Write an access log line per request to stdout. @default true */
   accessLog?: boolean;
   log?: (line: string) => void;
+  /** Failures station-files reports (storage errors, a download-log insert that failed). @default console.error */
+  onError?: (err: Error) => void;
+  /** Login limits per IP and per account (see auth/guards.ts). */
+  loginLimits?: LoginLimitOptions;
+  database?: DatabaseOptions;
 }
 
 /** Opens the data folder (seeding it on first start) and builds the app. */
 export async function createDemoApp(config: DemoConfig, options: DemoAppOptions = {}): Promise<DemoApp> {
-  mkdirSync(config.dataDir, { recursive: true });
-  const db = openDatabase(path.join(config.dataDir, 'panel.db'));
+  prepareDataDir(config.dataDir); // 0700: the database holds password and API key hashes and IPs
+  const db = openDatabase(path.join(config.dataDir, 'panel.db'), options.database);
   const storages = createDemoStorages(config);
   await storages.prepare();
   await seedIfEmpty(db, storages, options.log);
@@ -58,15 +64,20 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
     storages: storages.storages,
     catalog: demoCatalog(db),
     signing: { keys: [secrets.link] },
-    trustProxy: 'loopback',
+    trustProxy: config.trustProxy.length ? config.trustProxy : false,
+    // Station history, or the bounded refusals tables (see isStationHistory). A failed insert
+    // (a duplicate id would be a bug) throws here and station-files reports it to onError.
     onDownload: (event) => db.recordDownload(event),
+    onError: options.onError ?? ((err) => console.error(`demo-app: ${err.stack ?? err.message}`)),
   });
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-For/-Proto from these proxies only (TRUST_PROXY; nginx on the same host by
+  // default): client IPs for the login limits and logs, and req.secure for COOKIE_SECURE=auto.
+  app.set('trust proxy', config.trustProxy.length ? config.trustProxy : false);
   if (options.accessLog !== false) {
-    registerMorganTokens();
+    registerMorganTokens(morgan);
     app.use(morgan(DOWNLOAD_LOG_FORMAT));
   }
   const s3Origin = config.s3 && config.delivery === 'redirect' ? [new URL(config.s3.endpoint).origin] : [];
@@ -76,8 +87,10 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
     contentSecurityPolicy: { directives: { mediaSrc: ["'self'", ...s3Origin], upgradeInsecureRequests: null } },
     strictTransportSecurity: false,
   }));
+  // Forms and every other state-changing request: same site only (login CSRF included).
+  app.use(crossSiteGuard(trustedOrigins(config.publicUrl, config.publicHosts)));
   // Public routes first: podcast apps need no session, and get no cookie.
-  app.use(feedRouter(db, config.publicUrl));
+  app.use(feedRouter(db, config));
   app.use('/static', express.static(path.join(__dirname, 'public'), { maxAge: '1h' }));
 
   // chart.js exports only its module entry points: find the UMD build next to the main file.
@@ -89,13 +102,19 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
     store: new SqliteSessionStore(db),
     resave: false,
     saveUninitialized: false,
-    cookie: { httpOnly: true, sameSite: 'lax', maxAge: 7 * 24 * 3600 * 1000 },
+    // COOKIE_SECURE=auto (default): Secure when the request came over HTTPS (directly, or per
+    // X-Forwarded-Proto from a trusted proxy); true: always (behind TLS only); false: never.
+    cookie: { httpOnly: true, sameSite: 'lax', secure: config.cookieSecure, maxAge: 7 * 24 * 3600 * 1000 },
   }));
   app.use(passport.session());
   app.use('/api', files.router());
   // The JSON API accepts sessions and API keys alike.
   app.use('/api', (req, res, next) => (req.user ? next() : passport.authenticate('api-key', { session: false })(req, res, next)), apiRouter(db));
-  app.use(pagesRouter(db));
+  app.use(pagesRouter(db, {
+    // The seeded passwords are public: shown only for the default demo data folder.
+    demoLogins: config.dataDir === DEFAULT_DATA_DIR ? DEMO_LOGINS : null,
+    loginLimits: options.loginLimits,
+  }));
   app.use((_req, res) => void res.status(404).type('text').send('Not Found\n'));
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     console.error('demo-app:', err);

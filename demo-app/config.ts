@@ -3,17 +3,30 @@
  *   PORT (3000), HOST (127.0.0.1), DATA_DIR (demo-app/data), PUBLIC_URL (default: from the request's Host),
  *   DELIVERY (stream | accel | redirect; default stream), SESSION_SECRET, LINK_SECRET,
  *   S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_FORCE_PATH_STYLE,
- *   S3_KINDS (comma list of recording, media, episode stored in S3; default all when S3_ENDPOINT is set).
+ *   S3_KINDS (comma list of recording, media, episode stored in S3; default all when S3_ENDPOINT is set),
+ *   PUBLIC_HOSTS (comma list of host[:port] the feed may name; default: loopback names and HOST),
+ *   COOKIE_SECURE (auto | true | false; default auto: Secure when the request came over HTTPS),
+ *   TRUST_PROXY (whose X-Forwarded-* to believe, proxy-addr names/addresses/CIDRs; default loopback).
  */
 import path from 'node:path';
+import proxyaddr from 'proxy-addr';
 import type { FileKind } from './db/database';
+
+/** The data folder used when DATA_DIR is not set (the only one whose login page shows the demo logins). */
+export const DEFAULT_DATA_DIR = path.join(__dirname, 'data');
 
 export interface DemoConfig {
   port: number;
   host: string;
   dataDir: string;
-  /** Base URL for feeds and enclosures; null: from each request's Host. */
+  /** Base URL for feeds and enclosures; null: from each request's Host when it is allowed (publicHosts). */
   publicUrl: string | null;
+  /** Hosts (`host` or `host:port`, lower case) a request's Host may name in feeds; empty: loopback names and HOST. */
+  publicHosts: string[];
+  /** The session cookie's `secure` flag: 'auto' sets it on requests that arrived over HTTPS. */
+  cookieSecure: boolean | 'auto';
+  /** Express's and station-files' `trust proxy`: whose X-Forwarded-For/-Proto to believe. */
+  trustProxy: string[];
   delivery: 'stream' | 'accel' | 'redirect';
   sessionSecret: string | null;
   linkSecret: string | null;
@@ -29,6 +42,47 @@ export interface DemoConfig {
 }
 
 const KINDS: FileKind[] = ['recording', 'media', 'episode'];
+
+const HOST_PORT = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
+
+function readPublicUrl(raw: string | undefined): string | null {
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`PUBLIC_URL must be an absolute http(s) URL, not "${raw}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.search || url.hash) {
+    throw new Error(`PUBLIC_URL must be an http(s) URL without credentials, query or fragment, not "${raw}"`);
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+function readPublicHosts(raw: string | undefined): string[] {
+  const hosts = (raw ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  for (const h of hosts) if (!HOST_PORT.test(h)) throw new Error(`PUBLIC_HOSTS: "${h}" is not a host or host:port`);
+  return hosts;
+}
+
+function readCookieSecure(raw: string | undefined): boolean | 'auto' {
+  const v = (raw ?? 'auto').trim().toLowerCase();
+  if (v === 'auto') return 'auto';
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  throw new Error(`COOKIE_SECURE must be auto, true or false, not "${raw}"`);
+}
+
+function readTrustProxy(raw: string | undefined): string[] {
+  const list = (raw ?? 'loopback').split(',').map((t) => t.trim()).filter(Boolean);
+  if (list.length === 1 && ['none', 'false'].includes(list[0] as string)) return [];
+  try {
+    proxyaddr.compile(list);
+  } catch (err) {
+    throw new Error(`TRUST_PROXY: ${err instanceof Error ? err.message : String(err)} (addresses, CIDRs, loopback, linklocal, uniquelocal, or none)`);
+  }
+  return list;
+}
 
 /** Reads the configuration; throws an Error naming the variable that is wrong. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
@@ -57,8 +111,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   return {
     port,
     host,
-    dataDir: path.resolve(env.DATA_DIR ?? path.join(__dirname, 'data')),
-    publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : null,
+    dataDir: path.resolve(env.DATA_DIR ?? DEFAULT_DATA_DIR),
+    publicUrl: readPublicUrl(env.PUBLIC_URL),
+    publicHosts: readPublicHosts(env.PUBLIC_HOSTS),
+    cookieSecure: readCookieSecure(env.COOKIE_SECURE),
+    trustProxy: readTrustProxy(env.TRUST_PROXY),
     delivery,
     sessionSecret: env.SESSION_SECRET ?? null,
     linkSecret: env.LINK_SECRET ?? null,

@@ -1,9 +1,10 @@
 /** The panel's HTML pages and the login/logout actions. */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Db, User } from '../db/database';
-import { verifyPassword } from '../auth/passwords';
+import { loginLimits, type LoginLimitOptions } from '../auth/guards';
+import { DUMMY_HASH, HashBusyError, verifyPassword } from '../auth/passwords';
 import { stationReport } from '../reports';
-import { DEMO_LOGINS } from '../seed';
+import type { DemoLogin } from '../seed';
 import { historyPage, loginPage, stationPage, stationsPage } from '../views/pages';
 import { permissionsOn, visibleStations } from './access';
 
@@ -12,21 +13,48 @@ const requirePage = (req: Request, res: Response, next: NextFunction): void => {
   else res.redirect(303, '/login');
 };
 
-export function pagesRouter(db: Db): Router {
+export interface PagesOptions {
+  /** The seeded demo logins to show on the login page (only for the default demo DATA_DIR), or null. */
+  demoLogins: DemoLogin[] | null;
+  loginLimits?: LoginLimitOptions;
+}
+
+const MAX_EMAIL = 320;
+const MAX_PASSWORD = 1024;
+
+export function pagesRouter(db: Db, options: PagesOptions): Router {
   const pages = express.Router();
   const form = express.urlencoded({ extended: false, limit: '4kb' });
+  const loginForm = (res: express.Response, status: number, error: string | null): void => {
+    res.status(status).type('html').set('Cache-Control', 'no-store').send(loginPage(error, options.demoLogins));
+  };
+  const tooMany = (res: express.Response, seconds: number, what: string): void => {
+    res.set('Retry-After', String(seconds));
+    const wait = seconds >= 90 ? `${Math.ceil(seconds / 60)} minutes` : `${seconds} seconds`;
+    loginForm(res, 429, `${what} Try again in ${wait}.`);
+  };
+  const limits = loginLimits(options.loginLimits ?? {}, (_req, res, seconds) => tooMany(res, seconds, 'Too many failed logins.'));
 
   pages.get('/login', (req, res) => {
     if (req.user) return void res.redirect(303, '/');
-    res.type('html').send(loginPage(null, DEMO_LOGINS));
+    loginForm(res, 200, null);
   });
-  pages.post('/login', form, async (req, res, next) => {
+  pages.post('/login', limits.perIp, form, limits.perAccount, async (req, res, next) => {
     try {
       const email = typeof req.body?.email === 'string' ? req.body.email.trim() : '';
       const password = typeof req.body?.password === 'string' ? req.body.password : '';
-      const found = email && password.length <= 1024 ? db.userByEmail(email) : undefined;
-      const ok = found ? await verifyPassword(password, found.password_hash) : false;
-      if (!found || !ok) return void res.status(401).type('html').send(loginPage('Wrong email or password.', DEMO_LOGINS));
+      if (!email || !password) return void loginForm(res, 400, 'Enter your email and password.');
+      if (email.length > MAX_EMAIL || password.length > MAX_PASSWORD) return void loginForm(res, 400, 'Email or password too long.');
+      const found = db.userByEmail(email);
+      let ok: boolean;
+      try {
+        // Unknown emails are checked against a dummy hash: the same work, the same time.
+        ok = (await verifyPassword(password, found?.password_hash ?? DUMMY_HASH)) && found !== undefined;
+      } catch (err) {
+        if (err instanceof HashBusyError) return void tooMany(res, 2, 'Too many logins in progress.');
+        throw err;
+      }
+      if (!found || !ok) return void loginForm(res, 401, 'Wrong email or password.');
       const user: User = { id: found.id, email: found.email, name: found.name, global_admin: found.global_admin };
       req.session.regenerate((err) => {
         if (err) return next(err);
@@ -68,8 +96,8 @@ export function pagesRouter(db: Db): Router {
     const station = db.station(String(req.params.station));
     if (!station || station.shortcode !== req.params.station) return void res.status(404).type('text').send('No such station\n');
     if (!db.allows(user, station.shortcode, 'reports')) return void res.status(403).type('text').send('Forbidden\n');
-    const { daily, episodes, rows } = stationReport(db, station.shortcode);
-    res.type('html').send(historyPage(user, station, daily, episodes, rows));
+    const { daily, episodes, rows, refused } = stationReport(db, station.shortcode, 30, 200);
+    res.type('html').send(historyPage(user, station, daily, episodes, rows, refused.reduce((n, r) => n + r.count, 0)));
   });
   return pages;
 }

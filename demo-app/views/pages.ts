@@ -7,7 +7,8 @@ import type { DemoLogin } from '../seed';
 import { formatBytes, formatDate, formatDuration, html, Html } from './html';
 import { layout } from './layout';
 
-export function loginPage(error: string | null, logins: DemoLogin[]): string {
+/** The login form; `logins` (the seeded demo credentials) only for the default demo data folder. */
+export function loginPage(error: string | null, logins: DemoLogin[] | null): string {
   return layout('Log in', null, html`
 <section class="card narrow">
   <h1>Log in</h1>
@@ -17,9 +18,11 @@ export function loginPage(error: string | null, logins: DemoLogin[]): string {
     <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
     <button type="submit">Log in</button>
   </form>
-  <details class="hint"><summary>Demo logins</summary>
+  ${logins ? html`<details class="hint"><summary>Demo credentials (seeded demo data only)</summary>
+    <p class="note">These logins were seeded into the default demo data folder (<code>demo-app/data</code>) for trying the panel.
+    They are public: never use this data folder for real stations.</p>
     <table>${logins.map((l) => html`<tr><td><code>${l.email}</code></td><td><code>${l.password}</code></td><td>${l.role}</td></tr>`)}</table>
-  </details>
+  </details>` : html``}
 </section>`);
 }
 
@@ -84,7 +87,7 @@ ${v.podcasts.map(({ podcast, episodes }) => html`
 ${sections.length ? sections : html`<p>You have no permissions on this station.</p>`}`);
 }
 
-export function historyPage(user: User, station: Station, daily: DailyFigure[], episodes: EpisodeFigure[], rows: DownloadRow[]): string {
+export function historyPage(user: User, station: Station, daily: DailyFigure[], episodes: EpisodeFigure[], rows: DownloadRow[], refused = 0): string {
   const data = JSON.stringify({ daily, episodes }).replace(/</g, '\\u003c');
   return layout(`${station.name} history`, user, html`
 <nav class="crumbs"><a href="/">Stations</a> › <a href="/station/${station.shortcode}">${station.name}</a> › History</nav>
@@ -99,6 +102,7 @@ export function historyPage(user: User, station: Station, daily: DailyFigure[], 
 <tbody>${rows.slice(0, 200).map((r) => html`<tr><td>${formatDate(r.at)}</td><td>${r.user_name ?? '–'}</td><td>${r.kind}</td><td>${r.file_id ?? ''}</td>
 <td><span class="badge ${r.outcome === 'completed' ? 'ok' : ''}">${r.outcome}</span></td><td>${r.status}</td><td>${r.range ?? ''}</td>
 <td>${r.bytes_sent === null ? 'nginx' : formatBytes(r.bytes_sent)}</td><td class="ua">${r.user_agent ?? ''}</td></tr>`)}</tbody></table>
+<p class="note">Not in this history: ${refused} request${refused === 1 ? '' : 's'} for this station refused before authentication in these 30 days (counted separately).</p>
 </section>
 <script type="application/json" id="history-data">${new Html(data)}</script>`,
   html`<script src="/static/chart.umd.js" defer></script><script src="/static/history.js" defer></script>`);
