@@ -4,7 +4,7 @@
  * prints exactly one JSON document on stdout; messages go to stderr, one line each; exit status
  * 0 ok, 1 failure, 2 usage error, 130 interrupted.
  */
-import { apiKeyCreate } from './cli/api-key';
+import { apiKeyCreate, apiKeyList, apiKeyRevoke } from './cli/api-key';
 import type { Command } from './cli/command';
 import { createContext } from './cli/context';
 import { downloads } from './cli/downloads';
@@ -16,7 +16,7 @@ import { importFile } from './cli/import';
 import { stations } from './cli/stations';
 import { userAdd } from './cli/user';
 
-export const COMMANDS: readonly Command[] = [stations, userAdd, grant, apiKeyCreate, importFile, files, downloads];
+export const COMMANDS: readonly Command[] = [stations, userAdd, grant, apiKeyCreate, apiKeyList, apiKeyRevoke, importFile, files, downloads];
 
 const PROGRAM = 'cli';
 const GLOBAL_FLAGS = new Set(['--json', '--help', '-h']);

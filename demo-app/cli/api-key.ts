@@ -1,5 +1,7 @@
-/** `api-key create`: a new API key for a user, for the X-API-Key header (only its hash is stored). */
+/** `api-key create|list|revoke`: API keys for the X-API-Key header (only their hash is stored). */
 import { defineCommand } from './command';
+import { failure, usageError } from './errors';
+import { table } from './output';
 
 export const apiKeyCreate = defineCommand({
   words: ['api-key', 'create'],
@@ -13,5 +15,51 @@ export const apiKeyCreate = defineCommand({
     const key = ctx.db.createApiKey(user.id);
     ctx.log(`API key for ${user.email} created; it is shown only now (the panel stores its hash).`);
     return { json: { key }, text: key };
+  },
+});
+
+/** A stored key as `api-key list` shows it (never the key itself: only its hash is stored). */
+export interface ApiKeyListing { id: number; createdAt: string; prefix: string | null }
+
+export const apiKeyList = defineCommand({
+  words: ['api-key', 'list'],
+  usage: 'api-key list --user EMAIL [--json]',
+  summary: "list a user's API keys: id, creation time and first characters (for api-key revoke)",
+  options: {
+    user: { type: 'string', required: true },
+  },
+  run(v, ctx) {
+    const user = ctx.user(v.user);
+    const keys: ApiKeyListing[] = ctx.db.apiKeys(user.id).map((k) => ({ id: k.id, createdAt: k.created_at, prefix: k.key_prefix }));
+    return {
+      json: keys,
+      text: table(keys, [
+        { header: 'ID', value: (k) => k.id, right: true },
+        { header: 'CREATED', value: (k) => k.createdAt },
+        { header: 'KEY', value: (k) => (k.prefix ? `${k.prefix}…` : '(created before prefixes were kept)') },
+      ], `(no API keys for ${user.email})`),
+    };
+  },
+});
+
+const REVOKE_USAGE = 'api-key revoke --id N [--json]';
+
+export const apiKeyRevoke = defineCommand({
+  words: ['api-key', 'revoke'],
+  usage: REVOKE_USAGE,
+  summary: 'revoke (delete) an API key by its id from api-key list; requests with it get 401 at once',
+  options: {
+    id: { type: 'string', required: true },
+  },
+  run(v, ctx) {
+    if (!/^\d{1,15}$/.test(v.id) || Number(v.id) < 1) throw usageError(`--id "${v.id}" is not a key id (a positive whole number; see api-key list)`, REVOKE_USAGE);
+    const id = Number(v.id);
+    const key = ctx.db.apiKey(id);
+    if (!key || !ctx.db.revokeApiKey(id)) throw failure(`no API key with id ${id} (see api-key list --user EMAIL)`);
+    const owner = ctx.db.userById(key.user_id);
+    return {
+      json: { revoked: id, user: owner?.email ?? null },
+      text: `revoked API key ${id}${key.key_prefix ? ` (${key.key_prefix}…)` : ''}${owner ? ` of ${owner.email}` : ''}`,
+    };
   },
 });

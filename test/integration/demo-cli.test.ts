@@ -297,7 +297,7 @@ describe('read-only commands on a seeded panel', () => {
       [[], 2, /no command given/],
       [['launch'], 2, /unknown command "launch"/],
       [['user'], 2, /"user" needs a subcommand \(add\)/],
-      [['api-key', 'revoke', '--user', 'x@y.z'], 2, /unknown subcommand "api-key revoke"/],
+      [['api-key', 'rotate', '--user', 'x@y.z'], 2, /unknown subcommand "api-key rotate"/],
       [['stations', '--verbose'], 2, /unknown option --verbose/],
       [['stations', 'alpha'], 2, /unexpected argument "alpha"/],
       [['files', '--json'], 2, /missing required option --station/],
