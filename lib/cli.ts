@@ -1,25 +1,21 @@
 #!/usr/bin/env node
 /**
- * `station-files nginx --config FILE`: prints the nginx config for the storages a config module
- * exports (`module.exports = { listen, app, storages }`, or a function returning that), so the
- * nginx side is generated from the same objects the app uses.
+ * `station-files nginx --config FILE`: prints the nginx config for the storages a config file
+ * describes (see lib/cli/load-config.ts for the accepted files), so the nginx side is generated
+ * from the same objects the app uses.
  */
-import path from 'node:path';
-import { nginxConfig, type NginxConfigOptions } from './delivery/nginx-config';
+import { ConfigFileError, loadNginxOptions } from './cli/load-config';
+import { nginxConfig } from './delivery/nginx-config';
 
-const USAGE = 'usage: station-files nginx --config FILE   (FILE exports { listen, app, storages })';
+const USAGE = 'usage: station-files nginx --config FILE   (FILE: .js, .mjs, .cjs or .json exporting { listen, app, storages }; .ts with tsx installed)';
 
 async function main(argv: string[]): Promise<number> {
   const [command, flag, file] = argv;
-  if (command !== 'nginx' || flag !== '--config' || !file) {
+  if (command !== 'nginx' || flag !== '--config' || !file || argv.length > 3) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const loaded: unknown = await import(path.resolve(file));
-  let options = (loaded as { default?: unknown }).default ?? loaded;
-  if (typeof (options as { default?: unknown }).default === 'object') options = (options as { default: unknown }).default;
-  if (typeof options === 'function') options = await (options as () => unknown)();
-  process.stdout.write(await nginxConfig(options as NginxConfigOptions));
+  process.stdout.write(await nginxConfig(await loadNginxOptions(file)));
   return 0;
 }
 
@@ -29,6 +25,6 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     process.stderr.write(`station-files: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = err instanceof ConfigFileError ? 2 : 1;
   },
 );
