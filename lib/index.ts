@@ -30,8 +30,8 @@ export type {
   AccelRequest, AccelTarget, ByteRange, DeliveryMode, DeliveryPreference, ObjectMeta, OpenOptions, PresignOptions,
   ReadOptions, ReadResult, Storage,
 } from './storage/types';
-export { StorageError, isStorageError } from './errors';
-export type { StorageErrorCode } from './errors';
+export { StorageError, isStorageError } from './storage/errors';
+export type { StorageErrorCode } from './storage/errors';
 
 export { nginxConfig } from './delivery/nginx-config';
 export type { NginxConfigOptions } from './delivery/nginx-config';

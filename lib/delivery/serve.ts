@@ -4,7 +4,7 @@
  * Expected failures become short 4xx/5xx replies; the returned result says what happened.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isStorageError, StorageError } from '../errors';
+import { isStorageError, StorageError } from '../storage/errors';
 import type { DispositionType } from '../http/disposition';
 import { planResponse, type ResponsePlan } from '../http/plan';
 import { readAhead } from '../http/read-ahead';

@@ -3,7 +3,7 @@
  * request headers and object metadata in, status + headers + byte range out. Every delivery
  * mode (stream, nginx hand-off, redirect) executes the same plan, and HEAD never opens a stream.
  */
-import type { ByteRange, ObjectMeta } from '../storage/types';
+import type { ByteRange, ObjectMeta } from './types';
 import { evaluatePreconditions, headerText, ifRangeAllows, type Validators } from './conditional';
 import { contentDisposition, inlineAllowed, type DispositionType } from './disposition';
 import { chooseContentType } from './content-type';

@@ -5,7 +5,7 @@
  * 14.1.3 says: the whole representation) and turns `bytes=5-2` into a 416 where the grammar says
  * the header is invalid and must be ignored. Both matter to podcast apps and resumed downloads.
  */
-import type { ByteRange } from '../storage/types';
+import type { ByteRange } from './types';
 
 /** The outcome of reading a Range header against a representation of known size. */
 export type RangeDecision =

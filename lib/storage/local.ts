@@ -6,7 +6,7 @@ import { createReadStream, type Stats } from 'node:fs';
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { StorageError } from '../errors';
+import { StorageError } from './errors';
 import { encodePath, keySegments } from './keys';
 import { resolveDelivery } from './delivery-preference';
 import type { AccelRequest, AccelTarget, ByteRange, DeliveryMode, DeliveryPreference, ObjectMeta, OpenOptions, ReadOptions, ReadResult, Storage } from './types';

@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isStorageError } from '../errors';
+import { isStorageError } from './errors';
 
 /** How often and how patiently to resume. */
 export interface ResumeOptions {

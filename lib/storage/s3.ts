@@ -8,8 +8,7 @@
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { StorageError } from '../errors';
-import { contentDisposition } from '../http/disposition';
+import { StorageError } from './errors';
 import { keySegments } from './keys';
 import { resolveDelivery } from './delivery-preference';
 import { normalizeResume, resumable, type ResumeOptions } from './resume';
@@ -263,8 +262,7 @@ export function s3Storage(options: S3StorageOptions): S3Storage {
     const command = new GetObjectCommand({
       Bucket: bucket,
       Key,
-      ResponseContentDisposition:
-        p.contentDisposition ?? (p.filename ? contentDisposition(p.filename, p.disposition ?? 'attachment') : undefined),
+      ResponseContentDisposition: p.contentDisposition,
       ResponseContentType: p.contentType,
       ResponseCacheControl: p.cacheControl,
     });

@@ -4,23 +4,8 @@
  */
 import type { Readable } from 'node:stream';
 
-/** An inclusive byte range, `start` and `end` both within the object. */
-export interface ByteRange {
-  start: number;
-  end: number;
-}
-
-/** What a storage knows about one object, read once per request. */
-export interface ObjectMeta {
-  /** Size in bytes. */
-  size: number;
-  /** Last modification time. */
-  mtime: Date;
-  /** A strong entity tag, quoted (`"…"`); the same value for the same bytes. */
-  etag: string;
-  /** The content type recorded by the storage, if any. */
-  contentType?: string;
-}
+export type { ByteRange, ObjectMeta } from '../http/types';
+import type { ByteRange, ObjectMeta } from '../http/types';
 
 /** Options for {@link Storage.open}. */
 export interface OpenOptions {
@@ -66,11 +51,7 @@ export interface AccelTarget {
 export interface PresignOptions {
   /** Lifetime of the URL in seconds. */
   expiresIn: number;
-  /** Filename for the `Content-Disposition` the storage should answer with. */
-  filename?: string;
-  /** With `filename`: `attachment` (download) or `inline`. @default 'attachment' */
-  disposition?: 'attachment' | 'inline';
-  /** A ready `Content-Disposition` value; wins over `filename`. */
+  /** The `Content-Disposition` the storage should answer with (see `contentDisposition()` in `station-files/http`). */
   contentDisposition?: string;
   /** `Content-Type` the storage should answer with. */
   contentType?: string;

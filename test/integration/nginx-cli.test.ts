@@ -18,7 +18,7 @@ after(async () => {
 });
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'lib/cli.ts'), ...args], { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(repo, 'lib/cli/bin.ts'), ...args], { cwd: dir, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

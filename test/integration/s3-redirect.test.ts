@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseDisposition } from 'content-disposition';
+import { contentDisposition } from '../../lib/entry/http';
 import { s3Storage } from '../../lib/entry/s3';
 import { encodePath } from '../../lib/storage/keys';
 import { startFileApp, type FileApp } from '../support/file-app';
@@ -59,9 +60,9 @@ describe('redirect delivery', () => {
     assert.equal(r416.headers['content-range'], `bytes */${SIZE}`);
   });
 
-  test('presign(key, { filename, disposition }) gives a URL that names the file', async () => {
+  test('presign(key, { contentDisposition }) gives a URL that names the file', async () => {
     const storage = s3Storage({ client, bucket: cfg.bucket, prefix });
-    const url = await storage.presign(NAME, { expiresIn: 60, filename: 'Sendung.mp3', disposition: 'inline' });
+    const url = await storage.presign(NAME, { expiresIn: 60, contentDisposition: contentDisposition('Sendung.mp3', 'inline') });
     const r = await request(url, { headers: { range: 'bytes=0-1' } });
     assert.equal(r.status, 206);
     assert.equal(r.headers['content-disposition'], 'inline; filename="Sendung.mp3"');

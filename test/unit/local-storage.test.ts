@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { mkdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isStorageError, type StorageErrorCode } from '../../lib/errors';
+import { isStorageError, type StorageErrorCode } from '../../lib/storage/errors';
 import { fileEtag, localStorage, type LocalStorageOptions } from '../../lib/storage/local';
 import { makeTempDir, readAll, type TempDir } from '../support/fixtures-local';
 

@@ -196,12 +196,12 @@ describe('nginxConfig: client address and body size (audit issues 10 and 11)', (
 
 describe('station-files nginx (command)', () => {
   it('prints the config for a config module', () => {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', 'lib/cli.ts', 'nginx', '--config', 'test/fixtures/nginx-options.ts'], { cwd: repo, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'lib/cli/bin.ts', 'nginx', '--config', 'test/fixtures/nginx-options.ts'], { cwd: repo, encoding: 'utf8' });
     assert.match(out, /alias \/var\/radio\/media\/;/);
     assert.match(out, /location = \/_station_files\/s3 \{/);
   });
   it('explains its usage on bad arguments', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'lib/cli.ts', 'nginx'], { cwd: repo, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'lib/cli/bin.ts', 'nginx'], { cwd: repo, encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /usage: station-files nginx --config FILE/);
   });

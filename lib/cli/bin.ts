@@ -4,8 +4,8 @@
  * describes (see lib/cli/load-config.ts for the accepted files), so the nginx side is generated
  * from the same objects the app uses.
  */
-import { ConfigFileError, loadNginxOptions } from './cli/load-config';
-import { nginxConfig } from './delivery/nginx-config';
+import { ConfigFileError, loadNginxOptions } from './load-config';
+import { nginxConfig } from '../delivery/nginx-config';
 
 const USAGE = 'usage: station-files nginx --config FILE   (FILE: .js, .mjs, .cjs or .json exporting { listen, app, storages }; .ts with tsx installed)';
 
