@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import type { ResumeOptions } from '../../../lib/storage/resume';
 import type { RssReport } from '../../bench/lib/rss';
 import { startChild } from '../../bench/lib/child';
 import { REPO_ROOT } from '../../bench/lib/s3env';
@@ -63,6 +64,8 @@ export interface ResultRecord {
   bytesSent: number | null;
   size: number | null;
   error?: string;
+  /** DeliveryResult.reason: why the server cut an aborted download (`client-stalled`). */
+  reason?: string;
   /** res.writableFinished when the result came: every byte was flushed to the socket. */
   finished: boolean;
 }
@@ -127,7 +130,18 @@ export interface LoadServer {
   stop(): Promise<void>;
 }
 
-export async function startLoadServer(spec: { localRoot: string; s3Prefix: string; maxSockets?: number }): Promise<LoadServer> {
+export interface LoadServerSpec {
+  localRoot: string;
+  s3Prefix: string;
+  /** The S3 agent's socket pool. @default 50 */
+  maxSockets?: number;
+  /** DeliveryOptions.sendTimeoutMs of the server's fileHandler. @default 60000 (the library's) */
+  sendTimeoutMs?: number;
+  /** The S3 storage's resume options. */
+  resume?: ResumeOptions;
+}
+
+export async function startLoadServer(spec: LoadServerSpec): Promise<LoadServer> {
   // startChild runs test/bench/<script>: the relative path reaches this folder.
   const child = await startChild('load-server', '../reliability/support/load-server.ts', { LOAD_SERVER: JSON.stringify(spec) });
   const stats = (): Promise<LoadStats> => call(`${child.url}/__stats`, 'GET');

@@ -3,7 +3,8 @@
 // Serves `/local/<key>` (localStorage) and `/s3/<key>` (s3Storage on createTestS3Client's agent)
 // through fileHandler, stream mode, and records every DeliveryResult.
 //
-// LOAD_SERVER (JSON): { "localRoot": "<dir>", "s3Prefix": "<prefix/>", "maxSockets"?: 50 }; S3 from S3_* env.
+// LOAD_SERVER (JSON): { "localRoot": "<dir>", "s3Prefix": "<prefix/>", "maxSockets"?: 50, "sendTimeoutMs"?: 60000,
+//   "resume"?: ResumeOptions for the S3 storage }; S3 from S3_* env.
 //   GET  /__stats    LoadStats: rss, heapUsed, fds, S3 agent sockets, results by outcome, peak RSS
 //   GET  /__results  Results: the URL of every request that reached Express, and every DeliveryResult,
 //                    since the last reset
@@ -16,6 +17,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import express from 'express';
 import { fileHandler, localStorage, type Storage } from '../../../lib';
 import { s3Storage } from '../../../lib/entry/s3';
+import type { ResumeOptions } from '../../../lib/storage/resume';
 import { announce, exitWithParent, startRssSampler } from '../../bench/lib/rss';
 import { createTestS3Client, s3TestConfig } from '../../support/s3';
 import type { LoadStats, ResultRecord, Results } from './load-kit';
@@ -24,6 +26,8 @@ interface Spec {
   localRoot: string;
   s3Prefix: string;
   maxSockets?: number;
+  sendTimeoutMs?: number;
+  resume?: ResumeOptions;
 }
 
 function main(): void {
@@ -32,7 +36,7 @@ function main(): void {
   const { client, agent } = createTestS3Client({ maxSockets: spec.maxSockets ?? 50 });
   const storages: Record<string, Storage> = {
     local: localStorage({ root: spec.localRoot }),
-    s3: s3Storage({ client, bucket: s3TestConfig().bucket, prefix: spec.s3Prefix }),
+    s3: s3Storage({ client, bucket: s3TestConfig().bucket, prefix: spec.s3Prefix, resume: spec.resume }),
   };
   const sampler = startRssSampler();
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -104,6 +108,7 @@ function main(): void {
     void Promise.resolve(handler(req, res)).catch(next);
   });
   app.all('/:storage/*key', fileHandler({
+    sendTimeoutMs: spec.sendTimeoutMs,
     resolve: (req) => {
       const storage = storages[String(req.params.storage)];
       const segments = req.params.key as unknown as string[];
@@ -116,7 +121,7 @@ function main(): void {
       bytesSent[outcome] = (bytesSent[outcome] ?? 0) + (result.bytesSent ?? 0);
       results.push({
         url: req.originalUrl, method: req.method, outcome, status: result.status, delivery: result.delivery,
-        bytesSent: result.bytesSent, size: result.size, error: result.error?.message,
+        bytesSent: result.bytesSent, size: result.size, error: result.error?.message, reason: result.reason,
         finished: req.res?.writableFinished ?? false,
       });
     },
