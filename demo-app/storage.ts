@@ -12,7 +12,8 @@ import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import { Upload } from '@aws-sdk/lib-storage';
 import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { createS3Client, localStorage, s3Storage, type LocalStorage, type S3Storage } from '../lib';
+import { createS3Client, s3Storage, type S3Storage } from '../lib/entry/s3';
+import { localStorage, type LocalStorage } from '../lib';
 import type { DemoConfig } from './config';
 import type { FileKind, StorageName } from './db/database';
 
@@ -53,7 +54,7 @@ export function createDemoStorages(config: DemoConfig): DemoStorages {
 
   return {
     storages: s3 ? { local, s3 } : { local },
-    storageFor: (kind) => (s3cfg && s3cfg.kinds.includes(kind) ? 's3' : 'local'),
+    storageFor: (kind) => (s3cfg?.kinds.includes(kind) ? 's3' : 'local'),
     async putFile(storage, key, body, contentType) {
       if (storage === 'local') {
         const file = path.join(root, ...key.split('/'));

@@ -39,10 +39,10 @@ export function parseOptions<S extends OptionSpecs>(args: readonly string[], spe
   for (const token of tokens) {
     if (token.kind === 'option-terminator') continue;
     if (token.kind === 'positional') throw fail(`unexpected argument "${token.value}"`);
-    const spec = Object.prototype.hasOwnProperty.call(all, token.name) ? all[token.name] : undefined;
+    const spec = Object.hasOwn(all, token.name) ? all[token.name] : undefined;
     if (!spec) throw fail(`unknown option ${token.rawName}`);
     const name = `--${token.name}`;
-    if (Object.prototype.hasOwnProperty.call(values, token.name)) throw fail(`${name} given more than once`);
+    if (Object.hasOwn(values, token.name)) throw fail(`${name} given more than once`);
     if (spec.type === 'boolean') {
       if (token.value !== undefined) throw fail(`${name} takes no value`);
       values[token.name] = true;

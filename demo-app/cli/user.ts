@@ -29,7 +29,7 @@ export const userAdd = defineCommand({
     const exists = () => failure(`a user with email ${email} already exists`);
     if (ctx.db.userByEmail(email)) throw exists(); // fail before the (deliberately slow) hash
     const passwordHash = await hashPassword(v.password);
-    let user;
+    let user: ReturnType<typeof ctx.db.addUser>;
     try {
       user = ctx.db.addUser({ email, name, passwordHash, globalAdmin: v['global-admin'] });
     } catch (err) {

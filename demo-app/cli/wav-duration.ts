@@ -16,7 +16,7 @@ export async function wavDuration(file: string): Promise<number | null> {
       return bytesRead === length ? buf : null;
     };
     const riff = await read(0, 12);
-    if (!riff || riff.toString('ascii', 0, 4) !== 'RIFF' || riff.toString('ascii', 8, 12) !== 'WAVE') return null;
+    if (riff?.toString('ascii', 0, 4) !== 'RIFF' || riff.toString('ascii', 8, 12) !== 'WAVE') return null;
     let byteRate: number | null = null;
     let pos = 12;
     for (let chunks = 0; chunks < 1000; chunks++) {

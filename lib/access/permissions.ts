@@ -43,10 +43,10 @@ export function staticPermissions<User>(grants: StaticGrants, idOf: (user: User)
     }
   }
   return (user, station, permission) => {
-    const grant = Object.prototype.hasOwnProperty.call(grants, idOf(user)) ? grants[idOf(user)] : undefined;
+    const grant = Object.hasOwn(grants, idOf(user)) ? grants[idOf(user)] : undefined;
     if (!grant) return false;
     if (grant.globalAdmin) return true;
-    const list = grant.stations && Object.prototype.hasOwnProperty.call(grant.stations, station) ? grant.stations[station] : undefined;
+    const list = grant.stations && Object.hasOwn(grant.stations, station) ? grant.stations[station] : undefined;
     return !!list && (list.includes('administer all') || list.includes(permission));
   };
 }

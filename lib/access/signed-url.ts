@@ -230,7 +230,7 @@ function queryValue(query: URLSearchParams | Readonly<Record<string, unknown>>, 
     if (all.length === 0) return undefined;
     return all.length === 1 ? all[0] : INVALID_PARAM;
   }
-  if (!Object.prototype.hasOwnProperty.call(query, name)) return undefined;
+  if (!Object.hasOwn(query, name)) return undefined;
   const value = query[name];
   if (value === undefined) return undefined;
   return typeof value === 'string' ? value : INVALID_PARAM;

@@ -47,7 +47,7 @@ export interface NormalizedNginxOptions {
 }
 
 export const DEFAULT_TRUSTED_CERTIFICATE = '/etc/ssl/certs/ca-certificates.crt';
-const SAFE = /^[\w./:\[\]-]+$/;
+const SAFE = /^[\w./:[\]-]+$/;
 
 /** Throws a TypeError naming `name` when `value` holds characters nginx would read as syntax. */
 export function safe(name: string, value: string): string {

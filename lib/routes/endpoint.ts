@@ -133,7 +133,7 @@ async function handle(spec: EndpointSpec, wiring: Wiring, req: EndpointRequest, 
   trail.stationExists = true;
   const limited = limits(spec, wiring, req, ref, ids);
   if (limited) return refuse(limited);
-  const storage = Object.prototype.hasOwnProperty.call(wiring.storages, ref.storage) ? wiring.storages[ref.storage] : undefined;
+  const storage = Object.hasOwn(wiring.storages, ref.storage) ? wiring.storages[ref.storage] : undefined;
   if (!storage) throw new Error(`catalog returned unknown storage "${ref.storage}" for ${spec.kind} ${ctx.fileId}`);
   trail.storage = ref.storage;
   // A cap on downloads in flight per client: stalled readers must not hold resources without

@@ -101,7 +101,7 @@ export function localStorage(options: LocalStorageOptions): LocalStorage {
     const resolved = await resolve(key);
     if (!resolved) return null;
     const stats = await stat(resolved.file).catch(() => null);
-    if (!stats || !stats.isFile()) return null;
+    if (!stats?.isFile()) return null;
     const meta: ObjectMeta = { size: stats.size, mtime: stats.mtime, etag: fileEtag(stats) };
     located.set(meta, { key, ...resolved });
     return meta;

@@ -33,7 +33,7 @@ function main(): void {
   auth.use(new ApiKeyStrategy((key) => (key === BENCH_API_KEY ? user : undefined)));
   const authorize = staticPermissions<BenchUser>({ [user.id]: { stations: { [BENCH_STATION]: ['media', 'podcasts'] } } }, (u) => u.id);
   const ref = (id: string): FileRef | null => {
-    const f = Object.prototype.hasOwnProperty.call(spec.files, id) ? spec.files[id] : undefined;
+    const f = Object.hasOwn(spec.files, id) ? spec.files[id] : undefined;
     return f ? { station: BENCH_STATION, storage: f.storage, key: f.key, filename: f.filename, public: true } : null;
   };
   const onError = (err: Error): void => {
@@ -66,7 +66,7 @@ function main(): void {
     app.get(`${spec.bare}/:storage/*key`, fileHandler({
       resolve: (req) => {
         const name = String(req.params.storage);
-        const storage = Object.prototype.hasOwnProperty.call(storages, name) ? storages[name] : undefined;
+        const storage = Object.hasOwn(storages, name) ? storages[name] : undefined;
         const segments = req.params.key as unknown as string[];
         if (!storage || !Array.isArray(segments)) return null;
         return { storage, key: segments.join('/') };

@@ -15,7 +15,7 @@ let makeBody: () => Readable;
 let results: StreamResult[] = [];
 
 before(async () => {
-  server = http.createServer((req, res) => {
+  server = http.createServer((_req, res) => {
     res.writeHead(200, { 'Content-Length': '10' });
     void streamBody(makeBody(), res, 10).then((r) => results.push(r));
   });
@@ -128,7 +128,7 @@ describe('streamBody with a deferred head and sendTimeoutMs', () => {
   const next = (): Promise<Served> => new Promise((resolve) => { served = resolve; });
 
   before(async () => {
-    server2 = http.createServer((req, res) => {
+    server2 = http.createServer((_req, res) => {
       const body = source();
       void streamBody(body, res, size, undefined, options).then((result) => {
         const headersSent = res.headersSent;

@@ -16,7 +16,7 @@ const NAME = 'seek';
 const RUNS = 9;
 
 function checkFirst(obj: Fixture, start: number, chunk: Buffer | undefined): void {
-  if (!chunk || !chunk.equals(deterministicRange(obj.seed, obj.size, start, start + chunk.length - 1))) {
+  if (!chunk?.equals(deterministicRange(obj.seed, obj.size, start, start + chunk.length - 1))) {
     throw new Error(`bytes=${start}-: the first bytes are not the object's bytes at ${start}`);
   }
 }
