@@ -13,6 +13,12 @@ async function main(): Promise<void> {
     console.log('logins:');
     for (const l of DEMO_LOGINS) console.log(`  ${l.email.padEnd(24)} ${l.password.padEnd(22)} ${l.role}`);
   });
+  // The README's "Timeouts and slow clients": request headers within 20 s, a whole request
+  // (uploads included) within 2 min; requestTimeout does not bound responses, so long downloads
+  // are unaffected. Stalled downloads are cut by the delivery's sendTimeoutMs (60 s default).
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 120_000;
+  server.keepAliveTimeout = 5_000;
   const stop = (): void => {
     server.close(() => {
       close();
