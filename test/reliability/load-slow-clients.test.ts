@@ -1,11 +1,15 @@
 // 64 slow clients (× RELIABILITY_SCALE) reading 32 KiB/s each from 1 GiB S3 objects for 20 s,
 // while fast clients download 64 MiB S3 objects over and over, against the server in its own
-// process (S3 agent with maxSockets 50). Measured: the server's peak RSS growth, and the fast
-// clients' throughput with the slow clients against without them. Then the slow clients hang up:
-// sockets and fds must return to the baseline. LOAD_MAX_SOCKETS overrides the server's S3
-// maxSockets (50), to tell a starved socket pool from CPU contention.
+// process (S3 agent with maxSockets 50). Asserted: every byte right (fast bodies hashed, slow ones
+// compared as they arrive), every fast download complete and logged `completed`, one result per
+// slow client, and after the slow clients hang up, sockets and fds back to the baseline and
+// memory bounded. Reported, never asserted (they depend on the machine): the fast clients'
+// throughput with the slow clients against without them, and the slow clients' rates.
+// LOAD_MAX_SOCKETS overrides the server's S3 maxSockets (50), to tell a starved socket pool from
+// CPU contention.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -86,6 +90,7 @@ function fastClients(label: string, stop: AbortSignal): { bytes: () => number; d
   const problems: string[] = [];
   const one = (f: Fixture, url: string): Promise<void> => new Promise((resolve) => {
     let got = 0;
+    const hash = createHash('sha256');
     const req = http.get(url, { agent: false });
     req.on('error', (err) => {
       problems.push(`${url}: ${err.message}`);
@@ -95,9 +100,11 @@ function fastClients(label: string, stop: AbortSignal): { bytes: () => number; d
       res.on('data', (chunk: Buffer) => {
         got += chunk.length;
         bytes += chunk.length;
+        hash.update(chunk);
       });
       res.on('close', () => {
         if (res.statusCode !== 200 || !res.complete || got !== f.size) problems.push(`${url}: ${res.statusCode}, ${got} bytes`);
+        else if (f.sha256 && hash.digest('hex') !== f.sha256) problems.push(`${url}: wrong bytes`);
         resolve();
       });
     });
@@ -124,7 +131,7 @@ async function fastWindow(label: string, seconds: number): Promise<{ rate: numbe
   return { rate, done: run.done };
 }
 
-test(`${SLOW} slow clients neither grow the server's memory nor slow down fast clients, and leave nothing behind`, async (t) => {
+test(`${SLOW} slow clients and fast clients all get the right bytes, memory stays bounded, and nothing is left behind`, async (t) => {
   const started = Date.now();
   const idleFds = (s: LoadStats): number => s.fds - s.s3.free;
   const mib = (x: number): number => x / MiB;
@@ -170,6 +177,7 @@ test(`${SLOW} slow clients neither grow the server's memory nor slow down fast c
   const fdsAfter = await server.settle((s) => idleFds(s) <= idleFds(base) + 3, 10_000);
   const { results } = await server.results();
   const slowResults = results.filter((r) => r.url.includes('?slow='));
+  const fastResults = results.filter((r) => r.url.includes('?fast=with-'));
   const headed = slow.filter((s) => s.headMs !== null);
   const rates = headed.filter((s) => s.readMs > 0).map((s) => s.received / (s.readMs / 1000) / KiB);
   const growth = mib(during.memory.peak - quiet.memory.baseline);
@@ -198,9 +206,10 @@ test(`${SLOW} slow clients neither grow the server's memory nor slow down fast c
   assert.deepEqual(slow.filter((s) => s.wrongBytes || (s.headMs !== null && s.status !== 200)), [], 'slow clients: wrong bytes or status');
   assert.equal(slowResults.length, SLOW, 'one DeliveryResult per slow client');
   assert.deepEqual(slowResults.filter((r) => r.outcome !== 'aborted').map((r) => `${r.url}: ${r.outcome} ${r.error ?? ''}`), []);
+  assert.ok(fastResults.length > 0, 'fast downloads ran while the slow clients read');
+  assert.deepEqual(fastResults.filter((r) => r.outcome !== 'completed').map((r) => `${r.url}: ${r.outcome} ${r.error ?? ''}`), []);
   assert.equal(settled.s3.busy, 0, 'S3 sockets still busy after the slow clients left');
   assert.equal(settled.s3.queued, 0, 'S3 requests still queued after the slow clients left');
   assert.ok(idleFds(fdsAfter) <= idleFds(base) + 3, `fds: ${idleFds(base)} → ${idleFds(fdsAfter)} (idle S3 sockets excluded)`);
   assert.ok(growth <= 96 + 1.5 * SLOW, `peak RSS growth ${growth.toFixed(1)} MiB > ${96 + 1.5 * SLOW} MiB`);
-  assert.ok(fastWith / fastAlone >= 0.5, `fast clients at ${(fastWith / fastAlone).toFixed(2)} of their speed without slow clients`);
 });
