@@ -10,7 +10,8 @@ set -euo pipefail
 
 # package:binary it provides (a package counts as present if dpkg says so or its binary is on PATH)
 WANT=(ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw ceph-common:ceph nginx:nginx
-  libnginx-mod-http-headers-more-filter:libnginx-mod-http-headers-more-filter curl:curl chromium:chromium openssl:openssl)
+  libnginx-mod-http-headers-more-filter:libnginx-mod-http-headers-more-filter curl:curl chromium:chromium openssl:openssl
+  logrotate:logrotate)
 
 have() {   # have PACKAGE BINARY
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' ||
