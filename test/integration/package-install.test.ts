@@ -31,11 +31,16 @@ const HOST_B = [
 const MEDIA_SIZE = 50_000;
 const RECORDING_SIZE = 300_000;
 
-/** The environment for npm and the apps: no npm_* variables of an outer `npm test`, no NODE_OPTIONS (tsx). */
+/**
+ * The environment for npm and the apps: an outer `npm test`'s npm config (registry, cache, proxy, cafile)
+ * stays, but not what points npm at this project (local_prefix, package and lifecycle variables), and no
+ * NODE_OPTIONS.
+ */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!/^npm_/i.test(k) && k !== 'NODE_OPTIONS') env[k] = v;
+    const outerNpm = /^npm_/i.test(k) && !/^npm_config_/i.test(k);
+    if (!outerNpm && !/^npm_config_(local_prefix|call)$/i.test(k) && k !== 'NODE_OPTIONS') env[k] = v;
   }
   return { ...env, ...extra };
 }
@@ -347,6 +352,17 @@ describe('(a) local-only Express 4 panel, morgan 1.10.0, passport-local, CommonJ
 
   test('the app never loaded an @aws-sdk/* or @smithy/* module', async () => {
     assert.equal((await debugState(appA!)).sdkModules, 0);
+  });
+
+  test('registerMorganTokens() without the host\'s morgan fails at startup, naming the fix', async () => {
+    // Before, it registered on a morgan of its own, and a host on another morgan (1.10.0) crashed at
+    // its first request: `TypeError: tokens.request-id is not a function`.
+    const out = await run(process.execPath, ['-e', `
+      try { require('station-files').registerMorganTokens(); console.log('registered'); }
+      catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message })); }`], appA!.dir);
+    const err = JSON.parse(out) as { name: string; message: string };
+    assert.equal(err.name, 'TypeError');
+    assert.match(err.message, /morgan/);
   });
 
   test('station-files/s3 without the SDK fails with the missing module named', async () => {
