@@ -3,7 +3,8 @@
  * to a file (or null for 404); it serves it with full Range and conditional semantics.
  */
 import type { Request, RequestHandler } from 'express';
-import { createDelivery, type DeliveryOptions, type DeliveryResult, type FileTarget } from './delivery/serve';
+import { DELIVERY_KEYS, deliveryWith, readDeliveryOptions, type DeliveryOptions, type DeliveryResult, type FileTarget } from './delivery/serve';
+import { OptionsReader } from './options/reader';
 import { sendText } from './delivery/respond';
 
 /** Options for {@link fileHandler}. */
@@ -25,21 +26,21 @@ export interface FileHandlerOptions extends DeliveryOptions {
  * }));
  */
 export function fileHandler(options: FileHandlerOptions): RequestHandler {
-  if (typeof options?.resolve !== 'function') throw new TypeError('fileHandler: `resolve` must be a function');
-  if (options.onResult !== undefined && typeof options.onResult !== 'function') {
-    throw new TypeError('fileHandler: `onResult` must be a function');
-  }
-  const delivery = createDelivery(options);
+  const o = OptionsReader.of('fileHandler', options, [...DELIVERY_KEYS, 'resolve', 'onResult']);
+  const resolve = o.optionalFunction<FileHandlerOptions['resolve']>('resolve') ?? o.fail('resolve', 'a function');
+  const onResult = o.optionalFunction<NonNullable<FileHandlerOptions['onResult']>>('onResult');
+  const { resolve: _r, onResult: _o, ...deliveryOptions } = options;
+  const delivery = deliveryWith(readDeliveryOptions(OptionsReader.of('fileHandler', deliveryOptions, DELIVERY_KEYS)));
   return (req, res, next) => {
     Promise.resolve()
-      .then(() => options.resolve(req))
+      .then(() => resolve(req))
       .then(async (target) => {
         if (!target) {
           sendText(res, 404, 'Not Found', {}, req.method === 'HEAD');
           return;
         }
         const result = await delivery.serve(req, res, target);
-        options.onResult?.(result, req);
+        onResult?.(result, req);
       })
       .catch(next);
   };

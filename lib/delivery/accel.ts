@@ -6,6 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ResponsePlan } from '../http/plan';
+import { OptionsReader } from '../options/reader';
 import type { AccelTarget } from '../storage/types';
 
 /** nginx X-Accel-* controls for handed-off responses. */
@@ -27,21 +28,28 @@ export interface AccelOptions {
 /** The header the generated nginx config sets on requests it passes to the app. */
 export const ACCEL_PROXY_HEADER = 'X-Station-Files-Accel';
 
-/** Validates {@link AccelOptions} once; throws TypeError on bad values. */
+export const ACCEL_KEYS = ['buffering', 'limitRate', 'expires', 'proxyHeader'] as const;
+
+/**
+ * Reads {@link AccelOptions} once (TypeError naming the option on a bad value).
+ *
+ * @example
+ * readAccelOptions(OptionsReader.of('createDelivery', { buffering: false }, ACCEL_KEYS, 'accel.'));
+ */
+export function readAccelOptions(o: OptionsReader): AccelOptions {
+  const proxyHeader = o.raw('proxyHeader') === false ? false : o.string('proxyHeader', /^[A-Za-z0-9-]+$/, 'a header name or false', ACCEL_PROXY_HEADER);
+  const expires = o.raw('expires') === 'off' ? 'off' : o.optionalInteger('expires', { min: 0, max: 2_147_483_647 });
+  return {
+    buffering: o.has('buffering') ? o.boolean('buffering', false) : undefined,
+    limitRate: o.optionalInteger('limitRate', { min: 0, max: Number.MAX_SAFE_INTEGER }),
+    expires,
+    proxyHeader: proxyHeader === false ? false : proxyHeader.toLowerCase(),
+  };
+}
+
+/** Validates {@link AccelOptions} once, as `createDelivery` would; throws TypeError on bad values. */
 export function normalizeAccelOptions(options: AccelOptions = {}): AccelOptions {
-  const { buffering, limitRate, expires } = options;
-  const proxyHeader = options.proxyHeader ?? ACCEL_PROXY_HEADER;
-  if (proxyHeader !== false && (typeof proxyHeader !== 'string' || !/^[A-Za-z0-9-]+$/.test(proxyHeader))) {
-    throw new TypeError('accel.proxyHeader must be a header name or false');
-  }
-  if (buffering !== undefined && typeof buffering !== 'boolean') throw new TypeError('accel.buffering must be a boolean');
-  if (limitRate !== undefined && (!Number.isInteger(limitRate) || limitRate < 0)) {
-    throw new TypeError('accel.limitRate must be a whole number of bytes per second');
-  }
-  if (expires !== undefined && expires !== 'off' && (!Number.isInteger(expires) || expires < 0)) {
-    throw new TypeError("accel.expires must be a whole number of seconds or 'off'");
-  }
-  return { buffering, limitRate, expires, proxyHeader: proxyHeader === false ? false : proxyHeader.toLowerCase() };
+  return readAccelOptions(OptionsReader.of('createDelivery', options, ACCEL_KEYS, 'accel.'));
 }
 
 /**

@@ -10,7 +10,8 @@ import { planResponse, type ResponsePlan } from '../http/plan';
 import { readAhead } from '../http/read-ahead';
 import type { Readable } from 'node:stream';
 import type { ByteRange, DeliveryMode, ObjectMeta, ReadResult, Storage } from '../storage/types';
-import { accelHeaders, normalizeAccelOptions, sendAccel, type AccelOptions } from './accel';
+import { OptionsReader } from '../options/reader';
+import { ACCEL_KEYS, accelHeaders, readAccelOptions, sendAccel, type AccelOptions } from './accel';
 import { sendRedirect } from './redirect';
 import { sendText } from './respond';
 import { streamBody, type AbortReason, type StreamProgress } from './stream';
@@ -84,7 +85,8 @@ export interface Delivery {
   serve(req: IncomingMessage, res: ServerResponse, target: FileTarget, progress?: StreamProgress): Promise<DeliveryResult>;
 }
 
-interface Normalized {
+/** {@link DeliveryOptions} checked once, with defaults applied. */
+export interface NormalizedDelivery {
   cacheControl: string;
   maxRanges: number;
   accel: AccelOptions;
@@ -92,22 +94,23 @@ interface Normalized {
   sendTimeoutMs: number;
 }
 
-function normalizeOptions(options: DeliveryOptions): Normalized {
-  const cacheControl = options.cacheControl ?? 'private, no-cache';
-  if (typeof cacheControl !== 'string' || !/^[\x20-\x7e]+$/.test(cacheControl)) {
-    throw new TypeError('cacheControl must be a printable ASCII header value');
-  }
-  const maxRanges = options.maxRanges ?? 1;
-  if (!Number.isInteger(maxRanges) || maxRanges < 1 || maxRanges > 100) throw new TypeError('maxRanges must be 1…100');
-  const redirectExpiresIn = options.redirectExpiresIn ?? 300;
-  if (!Number.isInteger(redirectExpiresIn) || redirectExpiresIn < 1 || redirectExpiresIn > 604800) {
-    throw new TypeError('redirectExpiresIn must be 1…604800 seconds');
-  }
-  const sendTimeoutMs = options.sendTimeoutMs ?? 60_000;
-  if (!Number.isInteger(sendTimeoutMs) || sendTimeoutMs < 0 || sendTimeoutMs > 2_147_483_647) {
-    throw new TypeError('sendTimeoutMs must be a whole number of ms, 0 (off) to 2147483647');
-  }
-  return { cacheControl, maxRanges, accel: normalizeAccelOptions(options.accel), redirectExpiresIn, sendTimeoutMs };
+export const DELIVERY_KEYS = ['cacheControl', 'maxRanges', 'accel', 'redirectExpiresIn', 'sendTimeoutMs'] as const;
+
+/**
+ * Reads {@link DeliveryOptions} with the reader's factory and path in every message, so a bad
+ * value nested in createStationFiles says `createStationFiles: delivery.maxRanges must be …`.
+ *
+ * @example
+ * readDeliveryOptions(OptionsReader.of('createStationFiles', options, KEYS).nested('delivery', DELIVERY_KEYS));
+ */
+export function readDeliveryOptions(o: OptionsReader): NormalizedDelivery {
+  return {
+    cacheControl: o.string('cacheControl', /^[\x20-\x7e]+$/, 'a printable ASCII header value', 'private, no-cache'),
+    maxRanges: o.integer('maxRanges', { min: 1, max: 100 }, 1),
+    redirectExpiresIn: o.integer('redirectExpiresIn', { min: 1, max: 604_800 }, 300),
+    sendTimeoutMs: o.integer('sendTimeoutMs', { min: 0, max: 2_147_483_647 }, 60_000),
+    accel: readAccelOptions(o.nested('accel', ACCEL_KEYS)),
+  };
 }
 
 const STATUS_OUTCOME: Record<number, DeliveryOutcome> = {
@@ -128,7 +131,11 @@ const REASONS: Record<number, string> = { 412: 'Precondition Failed', 416: 'Rang
  * });
  */
 export function createDelivery(options: DeliveryOptions = {}): Delivery {
-  const opts = normalizeOptions(options);
+  return deliveryWith(readDeliveryOptions(OptionsReader.of('createDelivery', options, DELIVERY_KEYS)));
+}
+
+/** The file server for options already read (createStationFiles reads them with its own name). */
+export function deliveryWith(opts: NormalizedDelivery): Delivery {
 
   function plan(req: IncomingMessage, target: FileTarget, meta: ObjectMeta): ResponsePlan {
     return planResponse({ method: req.method ?? 'GET', headers: req.headers }, meta, {

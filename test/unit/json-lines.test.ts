@@ -165,7 +165,11 @@ describe('jsonLinesLog to a file', () => {
       // Long lines of varying length, so batches cross page and batch sizes at odd offsets.
       a(event(i, { id: `a-${i}`, userAgent: 'A'.repeat(500 + (i % 7) * 311) }));
       b(event(i, { id: `b-${i}`, userAgent: 'B'.repeat(700 + (i % 5) * 457) }));
-      if (i % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
+      // Every 500 events, let both sinks write out what they hold, so their writes interleave in
+      // the file whatever the machine's load (without this, one sink may finish before the other starts).
+      if (i % 500 === 499) {
+        while (a.pending() > 0 || b.pending() > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
     }
     await Promise.all([a.close(), b.close()]);
     const events = parseLines(await readFile(file, 'utf8'));
