@@ -32,12 +32,12 @@ let storage: S3Storage;
 let app: FileApp;
 const started: NginxInstance[] = [];
 
-/** nginx terminating TLS with the test CA's certificate, proxying to radosgw. */
-function tlsFrontConfig(s3: URL): string {
+/** nginx terminating TLS with a test CA's server certificate, proxying to radosgw. */
+function tlsFrontConfig(s3: URL, cert: TestCa): string {
   return `server {
     listen 127.0.0.1:{{PORT}} ssl;
-    ssl_certificate ${ca.serverCert};
-    ssl_certificate_key ${ca.serverKey};
+    ssl_certificate ${cert.serverCert};
+    ssl_certificate_key ${cert.serverKey};
     client_max_body_size 0;
     location / {
         proxy_pass http://${s3.host};
@@ -50,9 +50,23 @@ function tlsFrontConfig(s3: URL): string {
 }`;
 }
 
-async function generatedNginx(trusted: string): Promise<NginxInstance> {
+/** An S3 client over HTTPS to `endpoint`, trusting `cert`'s CA. */
+function httpsClient(endpoint: string, cert: TestCa, checkNames = true): S3Client {
+  const agent = new https.Agent({ keepAlive: true, ca: cert.caPem, ...(checkNames ? {} : { checkServerIdentity: () => undefined }) });
+  return new S3Client({
+    endpoint,
+    region: cfg.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: new NodeHttpHandler({ httpsAgent: agent }),
+  });
+}
+
+async function generatedNginx(trusted: string, target: FileApp = app, s3: S3Storage = storage): Promise<NginxInstance> {
   const port = await freePort();
-  const conf = await nginxConfig({ listen: `127.0.0.1:${port}`, app: `127.0.0.1:${app.port}`, storages: { s3: storage }, s3TrustedCertificate: trusted });
+  const conf = await nginxConfig({ listen: `127.0.0.1:${port}`, app: `127.0.0.1:${target.port}`, storages: { s3 }, s3TrustedCertificate: trusted });
   const n = await startNginx({ listenPort: port, config: conf });
   started.push(n);
   return n;
@@ -65,16 +79,8 @@ before(async () => {
   wrongCa = makeTestCa(path.join(dir, 'wrong-ca'), 'some other CA');
   await ensureBucket(setup, cfg.bucket);
   await putObjectStream(setup, cfg.bucket, `${prefix}show.bin`, 'https-show', SIZE);
-  tlsFront = await startNginx({ config: tlsFrontConfig(new URL(cfg.endpoint)) });
-  client = new S3Client({
-    endpoint: `https://127.0.0.1:${tlsFront.port}`,
-    region: cfg.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ keepAlive: true, ca: ca.caPem }) }),
-  });
+  tlsFront = await startNginx({ config: tlsFrontConfig(new URL(cfg.endpoint), ca) });
+  client = httpsClient(`https://127.0.0.1:${tlsFront.port}`, ca);
   storage = s3Storage({ client, bucket: cfg.bucket, prefix, accel: {} });
   app = await startFileApp({ s3: storage });
 });
@@ -116,5 +122,25 @@ describe('S3 hand-off to an HTTPS endpoint', () => {
     assert.equal(r.status, 502);
     assert.equal(r.body.toString(), 'Storage unavailable\n');
     assert.match(nginx.errorLog(), /certificate verify failed|upstream SSL certificate/);
+  });
+
+  test('a trusted CA but a certificate for another host: the plain 502 (the name is checked)', async () => {
+    const misnamed = makeTestCa(path.join(dir, 'misnamed'), 'misnamed CA', 'DNS:s3.other.example');
+    const front = await startNginx({ config: tlsFrontConfig(new URL(cfg.endpoint), misnamed) });
+    started.push(front);
+    // The app's own S3 requests ignore the name here, so only nginx's check can refuse.
+    const c = httpsClient(`https://127.0.0.1:${front.port}`, misnamed, false);
+    const s3 = s3Storage({ client: c, bucket: cfg.bucket, prefix, accel: {} });
+    const misnamedApp = await startFileApp({ s3 });
+    try {
+      const nginx = await generatedNginx(misnamed.caCert, misnamedApp, s3);
+      const r = await request(`${nginx.url}/s3/show.bin`);
+      assert.equal(r.status, 502);
+      assert.equal(r.body.toString(), 'Storage unavailable\n');
+      assert.match(nginx.errorLog(), /upstream SSL certificate does not match "127\.0\.0\.1"/);
+    } finally {
+      await misnamedApp.close();
+      c.destroy();
+    }
   });
 });

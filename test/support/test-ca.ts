@@ -25,17 +25,17 @@ function openssl(args: string[], cwd: string): void {
 }
 
 /**
- * Creates `dir` with a CA named `name` and a server certificate for 127.0.0.1 and localhost.
- * The SAN lists 127.0.0.1 both as an IP (what Node checks for an IP host) and as a DNS name
- * (what nginx's proxy_ssl_verify checks: it matches names with X509_check_host).
+ * Creates `dir` with a CA named `name` and a server certificate for `subjectAltName` (default:
+ * 127.0.0.1 and localhost). The default lists 127.0.0.1 both as an IP (what Node checks for an IP
+ * host) and as a DNS name (what nginx's proxy_ssl_verify checks: it matches with X509_check_host).
  */
-export function makeTestCa(dir: string, name = 'station-files test CA'): TestCa {
+export function makeTestCa(dir: string, name = 'station-files test CA', subjectAltName = 'IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost'): TestCa {
   mkdirSync(dir, { recursive: true });
   openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', `/CN=${name}`,
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'], dir);
   writeFileSync(join(dir, 'server.ext'), [
-    'subjectAltName=IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost',
+    `subjectAltName=${subjectAltName}`,
     'basicConstraints=CA:FALSE',
     'keyUsage=critical,digitalSignature,keyEncipherment',
     'extendedKeyUsage=serverAuth',
