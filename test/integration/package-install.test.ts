@@ -1,6 +1,7 @@
-// The packed package, installed the way a host panel installs it: `npm pack` the built project, then
-// two throwaway host apps in temp folders `npm install` the tarball next to their own packages from
-// the npm registry, mount the router as the README shows, and serve a download from a child process:
+// The packed package, installed the way a host panel installs it: `npm pack` a fresh build of the
+// project (test/support/pack.ts), then two throwaway host apps in temp folders `npm install` the
+// tarball next to their own packages from the npm registry, mount the router as the README shows,
+// and serve a download from a child process:
 //   (a) a local-only Express 4 panel on the lowest morgan in the peer range (1.10.0), passport-local
 //       login + express-session, plain CommonJS, and no AWS SDK installed: it must never load one;
 //   (b) an Express 5 panel on the newest morgan, an API-key passport strategy, ESM (.mjs), with the
@@ -17,9 +18,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { request } from '../support/http';
+import { npmEnv, packProject } from '../support/pack';
 import { createTestS3Client, deterministicRange, ensureBucket, putObjectStream, s3TestConfig } from '../support/s3';
-
-const repo = path.resolve(__dirname, '..', '..');
 
 /** The hosts' own packages, at exact versions. */
 const HOST_A = ['express@4.22.3', 'morgan@1.10.0', 'passport@0.7.0', 'passport-local@1.0.0', 'express-session@1.19.0'];
@@ -31,19 +31,7 @@ const HOST_B = [
 const MEDIA_SIZE = 50_000;
 const RECORDING_SIZE = 300_000;
 
-/**
- * The environment for npm and the apps: an outer `npm test`'s npm config (registry, cache, proxy, cafile)
- * stays, but not what points npm at this project (local_prefix, package and lifecycle variables), and no
- * NODE_OPTIONS.
- */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    const outerNpm = /^npm_/i.test(k) && !/^npm_config_/i.test(k);
-    if (!outerNpm && !/^npm_config_(local_prefix|call)$/i.test(k) && k !== 'NODE_OPTIONS') env[k] = v;
-  }
-  return { ...env, ...extra };
-}
+const cleanEnv = npmEnv;
 
 /** Runs a command to completion; rejects with its output when it fails. */
 function run(cmd: string, args: string[], cwd: string, env = cleanEnv()): Promise<string> {
@@ -256,9 +244,7 @@ before(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'sf-package-install-'));
   const aDir = path.join(tmp, 'host-express4');
   const bDir = path.join(tmp, 'host-express5');
-  await run('npx', ['tsc', '-p', 'tsconfig.build.json'], repo);
-  const packed = JSON.parse(await run('npm', ['pack', '--json', '--pack-destination', tmp], repo)) as { filename: string }[];
-  const tarball = path.join(tmp, packed[0]!.filename);
+  const tarball = packProject(tmp); // a fresh build of this checkout, as a clean CI checkout would pack it
 
   for (const [dir, name, type] of [[aDir, 'host-express4', 'commonjs'], [bDir, 'host-express5', 'module']] as const) {
     await mkdir(path.join(dir, 'media'), { recursive: true });
@@ -295,7 +281,13 @@ describe('(a) local-only Express 4 panel, morgan 1.10.0, passport-local, CommonJ
 
   test('npm installed the tarball without the optional peers: no AWS SDK, and the host\'s own express and morgan', async () => {
     const modules = path.join(appA!.dir, 'node_modules');
-    assert.ok(existsSync(path.join(modules, 'station-files', 'dist', 'lib', 'index.js')));
+    // Every file package.json points at was packed.
+    const own = JSON.parse(await readFile(path.join(modules, 'station-files', 'package.json'), 'utf8')) as {
+      main: string; types: string; bin?: Record<string, string>; exports: Record<string, string | Record<string, string>>;
+    };
+    const targets = [own.main, own.types, ...Object.values(own.bin ?? {}),
+      ...Object.values(own.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)))];
+    for (const t of targets) assert.ok(existsSync(path.join(modules, 'station-files', t)), `${t} is not in the package`);
     assert.ok(!existsSync(path.join(modules, '@aws-sdk')), 'an @aws-sdk package was installed');
     assert.ok(!existsSync(path.join(modules, '@smithy')), 'an @smithy package was installed');
     // Own dependencies may nest where express 4 pins older ones (mime-types, content-disposition…);
