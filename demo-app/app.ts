@@ -22,6 +22,7 @@ import { pagesRouter } from './routes/pages';
 import { loadSecrets } from './secrets';
 import { DEMO_LOGINS, seedIfEmpty } from './seed';
 import { createDemoStorages, type DemoStorages } from './storage';
+import { API_PREFIX } from './urls';
 
 export interface DemoApp {
   app: Express;
@@ -58,12 +59,19 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
 
   const files = createStationFiles<User>({
     // Dashboard users arrive with a session (passport.session() below); scripts with X-API-Key.
-    authenticate: passport.authenticate('api-key', { session: false }),
+    // failWithError: a failed API key comes back to station-files, which answers 401 or calls onUnauthenticated.
+    authenticate: passport.authenticate('api-key', { session: false, failWithError: true }),
     authorize: (user, station, permission) => db.allows(user, station, permission),
     userInfo: (user) => ({ id: String(user.id), name: user.name }),
     storages: storages.storages,
     catalog: demoCatalog(db),
     signing: { keys: [secrets.link] },
+    baseUrl: API_PREFIX, // the same base demoUrls (urls.ts) builds links with
+    // A browser whose session expired is sent to the login page, and back to the file after it.
+    onUnauthenticated: (req, res) => {
+      if (!String(req.headers.accept ?? '').includes('text/html')) return;
+      res.writeHead(303, { Location: `/login?next=${encodeURIComponent(`${API_PREFIX}${req.url ?? ''}`)}`, 'Cache-Control': 'no-store' }).end();
+    },
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
     // Station history, or the bounded refusals tables (see isStationHistory). A failed insert
     // (a duplicate id would be a bug) throws here and station-files reports it to onError.
@@ -107,7 +115,7 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
     cookie: { httpOnly: true, sameSite: 'lax', secure: config.cookieSecure, maxAge: 7 * 24 * 3600 * 1000 },
   }));
   app.use(passport.session());
-  app.use('/api', files.router());
+  app.use(API_PREFIX, files.router());
   // The JSON API accepts sessions and API keys alike.
   app.use('/api', (req, res, next) => (req.user ? next() : passport.authenticate('api-key', { session: false })(req, res, next)), apiRouter(db));
   app.use(pagesRouter(db, {

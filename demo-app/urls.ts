@@ -1,12 +1,11 @@
 /**
- * The paths of a file's download endpoints, as the station-files routers mounted under /api
- * serve them (lib/routes: RECORDING_PATH, MEDIA_PATH, EPISODE_PATH, PUBLIC_EPISODE_PATH).
+ * The URLs of a file's download endpoints, built by station-files' own URL builders for the
+ * routers the app mounts under /api (createStationFiles gets the same baseUrl).
  */
+import { stationFileUrls } from '../lib';
 import type { FileRow, Station } from './db/database';
 
 export const API_PREFIX = '/api';
-
-const seg = (v: string | number): string => encodeURIComponent(String(v));
 
 /**
  * The extension the public episode route expects in `download.<ext>`: the file name's, lower
@@ -24,20 +23,21 @@ export interface FileUrls {
   publicUrl?: string | null;
 }
 
+/** The library's URL builders, below the mount point (the same paths the routers serve). */
+export const demoUrls = stationFileUrls({ baseUrl: API_PREFIX });
+
 export function fileUrls(station: Pick<Station, 'shortcode'>, file: Pick<FileRow, 'id' | 'kind' | 'filename' | 'streamer_id' | 'podcast_id'>): FileUrls {
-  const base = `${API_PREFIX}/station/${seg(station.shortcode)}`;
+  const ids = { station: station.shortcode, id: String(file.id) };
   switch (file.kind) {
     case 'recording':
-      return { url: file.streamer_id === null ? null : `${base}/streamer/${seg(file.streamer_id)}/broadcast/${seg(file.id)}/download` };
+      return { url: file.streamer_id === null ? null : demoUrls.recording({ station: ids.station, streamer: String(file.streamer_id), broadcast: ids.id }) };
     case 'media':
-      return { url: `${base}/file/${seg(file.id)}/play` };
+      return { url: demoUrls.media(ids) };
     case 'episode': {
       if (file.podcast_id === null) return { url: null, publicUrl: null };
+      const episode = { station: ids.station, podcast: String(file.podcast_id), episode: ids.id };
       const ext = publicExtension(file.filename);
-      return {
-        url: `${base}/podcast/${seg(file.podcast_id)}/episode/${seg(file.id)}/media`,
-        publicUrl: ext ? `${base}/public/podcast/${seg(file.podcast_id)}/episode/${seg(file.id)}/download.${seg(ext)}` : null,
-      };
+      return { url: demoUrls.episode(episode), publicUrl: /^[a-z0-9]{1,16}$/.test(ext) ? demoUrls.publicEpisode({ ...episode, ext }) : null };
     }
   }
 }

@@ -8,7 +8,9 @@
 export { createStationFiles } from './station-files';
 export type { StationFiles, StationFilesOptions, SignedTarget, TrustProxy } from './station-files';
 export type { Catalog, FileRef, Lookup } from './routes/types';
-export type { EndpointUrls, UrlOptions, RecordingIds, MediaIds, EpisodeIds, PublicEpisodeIds } from './routes/urls';
+export { stationFileUrls } from './routes/urls';
+export type { EndpointUrls, UrlOptions, RecordingIds, MediaIds, EpisodeIds, PublicEpisodeIds, StationFileUrlsOptions } from './routes/urls';
+export type { EndpointPaths } from './routes/paths';
 export { staticPermissions, PERMISSIONS } from './access/permissions';
 export type { Authorize, Permission, StaticGrants } from './access/permissions';
 export type { Middleware } from './access/authenticate';

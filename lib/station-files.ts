@@ -7,10 +7,11 @@ import helmet, { type HelmetOptions } from 'helmet';
 import { badUrlHandler } from './routes/bad-url';
 import { buildWiring } from './routes/build-wiring';
 import { endpointHandler } from './routes/endpoint';
-import { mediaEndpoint, MEDIA_PATH } from './routes/media';
+import { mediaEndpoint } from './routes/media';
 import type { SignedTarget, StationFilesOptions } from './routes/options';
-import { EPISODE_PATH, podcastEndpoints, PUBLIC_EPISODE_PATH } from './routes/podcasts';
-import { RECORDING_PATH, recordingEndpoint } from './routes/recordings';
+import { readPaths } from './routes/paths';
+import { podcastEndpoints } from './routes/podcasts';
+import { recordingEndpoint } from './routes/recordings';
 import type { EndpointSpec } from './routes/types';
 import { endpointUrls, fillPath, signPath, type EndpointUrls } from './routes/urls';
 import type { Wiring } from './routes/wiring';
@@ -40,15 +41,6 @@ export interface StationFiles {
   signedUrl(target: SignedTarget, options?: { expiresIn?: number; subject?: string }): string;
 }
 
-function checkPath(name: string, path: string | undefined, required: readonly string[]): string | undefined {
-  if (path === undefined) return undefined;
-  if (typeof path !== 'string' || !path.startsWith('/')) throw new TypeError(`createStationFiles: paths.${name} must start with "/"`);
-  for (const p of required) {
-    if (!path.includes(`:${p}`)) throw new TypeError(`createStationFiles: paths.${name} must contain :${p}`);
-  }
-  return path;
-}
-
 /**
  * Validates the options once and returns routers for the recording, media and podcast
  * endpoints (authenticated, authorized per station, logged), and signed links.
@@ -65,16 +57,12 @@ function checkPath(name: string, path: string | undefined, required: readonly st
  */
 export function createStationFiles<User = unknown>(options: StationFilesOptions<User>): StationFiles {
   const wiring: Wiring = buildWiring(options);
-  const paths = options.paths ?? {};
-  const recordingPath = checkPath('recording', paths.recording, ['station', 'streamer', 'broadcast']) ?? RECORDING_PATH;
-  const mediaPath = checkPath('media', paths.media, ['station', 'id']) ?? MEDIA_PATH;
-  const episodePath = checkPath('episode', paths.episode, ['station', 'podcast', 'episode']) ?? EPISODE_PATH;
-  const publicPath = checkPath('publicEpisode', paths.publicEpisode, ['station', 'podcast', 'episode', 'ext']) ?? PUBLIC_EPISODE_PATH;
+  const paths = readPaths(options.paths, 'createStationFiles');
   const { catalog } = options;
   const specs = {
-    recordings: () => [recordingEndpoint(catalog, recordingPath)],
-    media: () => [mediaEndpoint(catalog, mediaPath)],
-    podcasts: () => podcastEndpoints(catalog, { episode: episodePath, publicEpisode: publicPath }),
+    recordings: () => [recordingEndpoint(catalog, paths.recording)],
+    media: () => [mediaEndpoint(catalog, paths.media)],
+    podcasts: () => podcastEndpoints(catalog, { episode: paths.episode, publicEpisode: paths.publicEpisode }),
   };
   // Fail at creation, not at the first request, when a kind's catalog lookup is missing.
   const available = (Object.keys(specs) as (keyof typeof specs)[]).filter((k) => {
@@ -98,8 +86,7 @@ export function createStationFiles<User = unknown>(options: StationFilesOptions<
     router.use(badUrlHandler as unknown as express.ErrorRequestHandler);
     return router;
   };
-  const templates: Record<SignedTarget['kind'], string> = { recording: recordingPath, media: mediaPath, episode: episodePath };
-  const urls = endpointUrls({ ...templates, publicEpisode: publicPath }, wiring.signer, options.baseUrl ?? '');
+  const urls = endpointUrls(paths, wiring.signer, options.baseUrl ?? '');
   return {
     router: () => routerOf(available.flatMap((k) => specs[k]())),
     recordings: () => routerOf(specs.recordings()),
@@ -107,7 +94,7 @@ export function createStationFiles<User = unknown>(options: StationFilesOptions<
     podcasts: () => routerOf(specs.podcasts()),
     url: urls,
     signedUrl(target, opts = {}) {
-      const path = fillPath(templates[target.kind], target, 'signedUrl');
+      const path = fillPath(paths[target.kind], target, 'signedUrl');
       return signPath(wiring.signer, target.station, path, opts.subject === undefined ? { expiresIn: opts.expiresIn } : opts, 'signedUrl');
     },
   };

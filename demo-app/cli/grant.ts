@@ -1,7 +1,7 @@
 /** `grant`: gives a user one permission on one station (idempotent). */
 // The library's PERMISSIONS (re-exported by '../../lib'), from its own module so that every CLI
 // command does not load the whole library (and the S3 SDK) just to validate a name.
-import { PERMISSIONS, type Permission } from '../../lib/access/permissions';
+import { PERMISSIONS, type Permission } from '../../lib';
 import { defineCommand } from './command';
 import { usageError } from './errors';
 

@@ -19,14 +19,22 @@ export interface PagesOptions {
   loginLimits?: LoginLimitOptions;
 }
 
+/**
+ * Where to go after logging in: a path on this panel only (`/…`, never `//host` or a scheme), so
+ * the login page cannot be used to send someone elsewhere.
+ */
+export function safeNext(value: unknown): string {
+  return typeof value === 'string' && /^\/(?![/\\])[\x21-\x7e]{0,2000}$/.test(value) ? value : '/';
+}
+
 const MAX_EMAIL = 320;
 const MAX_PASSWORD = 1024;
 
 export function pagesRouter(db: Db, options: PagesOptions): Router {
   const pages = express.Router();
   const form = express.urlencoded({ extended: false, limit: '4kb' });
-  const loginForm = (res: express.Response, status: number, error: string | null): void => {
-    res.status(status).type('html').set('Cache-Control', 'no-store').send(loginPage(error, options.demoLogins));
+  const loginForm = (res: express.Response, status: number, error: string | null, next = '/'): void => {
+    res.status(status).type('html').set('Cache-Control', 'no-store').send(loginPage(error, options.demoLogins, next));
   };
   const tooMany = (res: express.Response, seconds: number, what: string): void => {
     res.set('Retry-After', String(seconds));
@@ -36,8 +44,8 @@ export function pagesRouter(db: Db, options: PagesOptions): Router {
   const limits = loginLimits(options.loginLimits ?? {}, (_req, res, seconds) => tooMany(res, seconds, 'Too many failed logins.'));
 
   pages.get('/login', (req, res) => {
-    if (req.user) return void res.redirect(303, '/');
-    loginForm(res, 200, null);
+    if (req.user) return void res.redirect(303, safeNext(req.query.next));
+    loginForm(res, 200, null, safeNext(req.query.next));
   });
   pages.post('/login', limits.perIp, form, limits.perAccount, async (req, res, next) => {
     try {
@@ -58,7 +66,7 @@ export function pagesRouter(db: Db, options: PagesOptions): Router {
       const user: User = { id: found.id, email: found.email, name: found.name, global_admin: found.global_admin };
       req.session.regenerate((err) => {
         if (err) return next(err);
-        req.login(user, (e) => (e ? next(e) : res.redirect(303, '/')));
+        req.login(user, (e) => (e ? next(e) : res.redirect(303, safeNext(req.body?.next))));
       });
     } catch (err) {
       next(err);

@@ -8,12 +8,13 @@ import { formatBytes, formatDate, formatDuration, html, Html } from './html';
 import { layout } from './layout';
 
 /** The login form; `logins` (the seeded demo credentials) only for the default demo data folder. */
-export function loginPage(error: string | null, logins: DemoLogin[] | null): string {
+export function loginPage(error: string | null, logins: DemoLogin[] | null, next = '/'): string {
   return layout('Log in', null, html`
 <section class="card narrow">
   <h1>Log in</h1>
   ${error ? html`<p class="error" role="alert">${error}</p>` : html``}
   <form method="post" action="/login" class="stack">
+    <input type="hidden" name="next" value="${next}">
     <label>Email <input name="email" type="email" autocomplete="username" required></label>
     <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
     <button type="submit">Log in</button>

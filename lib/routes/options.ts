@@ -12,6 +12,7 @@ import type { UrlSignerOptions } from '../access/signed-url';
 import type { DeliveryOptions } from '../delivery/serve';
 import type { DownloadSink, DownloadUser } from '../log/events';
 import type { Storage } from '../storage/types';
+import type { EndpointPaths } from './paths';
 import type { Catalog } from './types';
 
 /** Which addresses may set X-Forwarded-For: as Express's `trust proxy` setting. */
@@ -35,7 +36,7 @@ export interface StationFilesOptions<User = unknown> {
   /** The host's data: ids → file references, or null (404). */
   catalog: Catalog;
   /** Route paths, relative to where the router is mounted. @default the panel-style paths in the README */
-  paths?: { recording?: string; media?: string; episode?: string; publicEpisode?: string };
+  paths?: EndpointPaths;
   /**
    * Where the router is mounted, for `files.url.*`: a path (`/api`) or an absolute URL
    * (`https://radio.example/api`, for feeds). @default ''

@@ -2,7 +2,8 @@
  * URL builders for every endpoint, from the same path templates the routers mount, so links in
  * a panel's pages and feeds cannot drift from the routes when `paths` or the mount point change.
  */
-import type { UrlSigner } from '../access/signed-url';
+import { createUrlSigner, type UrlSigner, type UrlSignerOptions } from '../access/signed-url';
+import { readPaths, type EndpointPaths, type EndpointTemplates } from './paths';
 
 /** Ids of one recording, media file or episode; `ext` only for the public enclosure. */
 export type RecordingIds = { station: string; streamer: string; broadcast: string };
@@ -73,7 +74,7 @@ function checkBase(base: string, caller: string): string {
  * urls.media({ station: 'alpha', id: '12' }, { signed: { expiresIn: 600 } });  // '/api/station/alpha/file/12/play?expires=…'
  */
 export function endpointUrls(
-  templates: { recording: string; media: string; episode: string; publicEpisode: string },
+  templates: EndpointTemplates,
   signer: UrlSigner | null,
   defaultBase: string,
 ): EndpointUrls {
@@ -90,4 +91,25 @@ export function endpointUrls(
     episode: (ids, options = {}) => build(templates.episode, ids, options, 'url.episode'),
     publicEpisode: (ids, options = {}) => build(templates.publicEpisode, ids, { base: options.base }, 'url.publicEpisode'),
   };
+}
+
+/** Options for {@link stationFileUrls}: the same `paths`, `baseUrl` and `signing` as the routers'. */
+export interface StationFileUrlsOptions { paths?: EndpointPaths; baseUrl?: string; signing?: UrlSignerOptions }
+
+/**
+ * The URL builders of `files.url`, without routers: for a process that only writes links (a
+ * feed generator, a command line) next to the app that serves them. Give it the same `paths`,
+ * `baseUrl` and `signing` as createStationFiles.
+ *
+ * @example
+ * const urls = stationFileUrls({ baseUrl: 'https://radio.example/api' });
+ * urls.publicEpisode({ station: 'alpha', podcast: '1', episode: '9', ext: 'mp3' });
+ * // 'https://radio.example/api/station/alpha/public/podcast/1/episode/9/download.mp3'
+ */
+export function stationFileUrls(options: StationFileUrlsOptions = {}): EndpointUrls {
+  const known = ['paths', 'baseUrl', 'signing'];
+  const unknown = Object.keys(options).find((k) => !known.includes(k));
+  if (unknown !== undefined) throw new TypeError(`stationFileUrls: unknown option ${unknown} (known: ${known.join(', ')})`);
+  const signer = options.signing ? createUrlSigner(options.signing) : null;
+  return endpointUrls(readPaths(options.paths, 'stationFileUrls'), signer, options.baseUrl ?? '');
 }

@@ -580,3 +580,34 @@ describe('npm run demo:nginx: workers never run as root', () => {
     }
   });
 });
+
+describe('an expired session on a file link (onUnauthenticated)', () => {
+  test('a browser is sent to the login page and back to the file; scripts still get 401; no open redirect', async () => {
+    const app = await start();
+    try {
+      const station = app.demo.db.station('alpha');
+      const media = station && app.demo.db.files(station.id, 'media')[0];
+      assert.ok(station && media, 'the seeded panel has media on alpha');
+      const link = fileUrl('alpha', media);
+      const browser = await request(`${app.base}${link}`, { headers: { accept: 'text/html,*/*' } });
+      assert.equal(browser.status, 303);
+      const location = String(browser.headers.location);
+      assert.equal(location, `/login?next=${encodeURIComponent(link)}`);
+      const page = await request(`${app.base}${location}`);
+      assert.match(page.body.toString(), new RegExp(`name="next" value="${link.replaceAll('/', '\\/')}"`));
+      const signedIn = await request(`${app.base}/login`, {
+        method: 'POST', headers: FORM, body: form({ email: 'admin@example.com', password: adminPassword, next: link }),
+      });
+      assert.equal(signedIn.status, 303);
+      assert.equal(signedIn.headers.location, link, 'back to the file after logging in');
+      const script = await request(`${app.base}${link}`);
+      assert.equal(script.status, 401);
+      for (const evil of ['//evil.example/x', 'https://evil.example/', '/\\evil.example']) {
+        const r = await request(`${app.base}/login`, { method: 'POST', headers: FORM, body: form({ email: 'admin@example.com', password: adminPassword, next: evil }) });
+        assert.equal(r.headers.location, '/', `next=${evil} must not leave the panel`);
+      }
+    } finally {
+      await app.stop();
+    }
+  });
+});

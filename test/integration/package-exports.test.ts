@@ -14,7 +14,7 @@ const node = (args: string[]): string => execFileSync(process.execPath, args, { 
 const EXPORTS: Record<string, string[]> = {
   'station-files': [
     'DOWNLOAD_LOG_FORMAT', 'JsonLinesLogError', 'PERMISSIONS', 'StorageError', 'createDelivery', 'createStationFiles', 'fileHandler',
-    'isStorageError', 'jsonLinesLog', 'localStorage', 'nginxConfig', 'registerMorganTokens', 'requestContext', 'staticPermissions',
+    'isStorageError', 'jsonLinesLog', 'localStorage', 'nginxConfig', 'registerMorganTokens', 'requestContext', 'staticPermissions', 'stationFileUrls',
   ],
   'station-files/s3': ['createS3Client', 's3Storage'],
   'station-files/http': [

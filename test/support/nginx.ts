@@ -9,22 +9,6 @@ import { standaloneNginxConf } from '../../demo-app/nginx/standalone';
 
 const REPO_ROOT = typeof __dirname === 'string' ? resolve(__dirname, '..', '..') : process.cwd();
 const NGINX_BIN = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
-const MODULES_DIR = process.env.NGINX_MODULES_DIR ?? '/usr/lib/nginx/modules';
-const HEADERS_MORE = 'ngx_http_headers_more_filter_module.so';
-
-/**
- * `load_module` lines for the dynamic modules a config uses: headers-more for `more_clear_headers`
- * (nginxConfig's S3 locations). Throws naming the Debian package when the module is missing.
- */
-export function loadModules(config: string): string {
-  if (!/\bmore_(clear|set)_(input_)?headers\b/.test(config)) return '';
-  const so = join(MODULES_DIR, HEADERS_MORE);
-  if (!existsSync(so)) {
-    throw new Error(`${so} not found: install the Debian package 'libnginx-mod-http-headers-more-filter' (bash test/install-system-deps.sh)`);
-  }
-  return `load_module ${so};\n`;
-}
-
 export interface NginxInstance {
   port: number;
   url: string; // http://127.0.0.1:PORT
@@ -88,7 +72,6 @@ export async function startNginx(opts: { config: string; listenPort?: number }):
   } catch {
     throw new Error(`nginx not found at ${NGINX_BIN}: install the Debian package 'nginx' (bash test/install-system-deps.sh)`);
   }
-  const modules = loadModules(opts.config);
   const tmpRoot = join(REPO_ROOT, '.test-tmp');
   mkdirSync(tmpRoot, { recursive: true });
   const dir = mkdtempSync(join(tmpRoot, 'nginx-'));
@@ -96,7 +79,7 @@ export async function startNginx(opts: { config: string; listenPort?: number }):
   const errorLogPath = join(dir, 'error.log');
   const accessLogPath = join(dir, 'access.log');
   const body = opts.config.replaceAll('{{PORT}}', String(port)).replaceAll('{{DIR}}', dir);
-  const conf = modules + standaloneNginxConf(dir, body, { errorLogLevel: 'info' });
+  const conf = standaloneNginxConf(dir, body, { errorLogLevel: 'info' });
   const confPath = join(dir, 'nginx.conf');
   writeFileSync(confPath, conf);
 
