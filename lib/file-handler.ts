@@ -3,12 +3,12 @@
  * to a file (or null for 404); it serves it with full Range and conditional semantics.
  */
 import type { Request, RequestHandler } from 'express';
-import { DELIVERY_KEYS, deliveryWith, readDeliveryOptions, type DeliveryOptions, type DeliveryResult, type FileTarget } from './delivery/serve';
+import { DELIVERY_KEYS, deliveryWith, readDeliveryOptions, type ResponseOptions, type DeliveryResult, type FileTarget } from './delivery/serve';
 import { OptionsReader } from './options/reader';
 import { sendText } from './delivery/respond';
 
 /** Options for {@link fileHandler}. */
-export interface FileHandlerOptions extends DeliveryOptions {
+export interface FileHandlerOptions extends ResponseOptions {
   /** Maps a request to the file to serve, or `null` (404). Throwing calls the app's error handler. */
   resolve(req: Request): FileTarget | null | Promise<FileTarget | null>;
   /** Called once per request when the response is over (for logs and metrics). */

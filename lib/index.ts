@@ -21,7 +21,7 @@ export type { UrlSignerOptions, SigningKey } from './access/signed-url';
 export { fileHandler } from './file-handler';
 export type { FileHandlerOptions } from './file-handler';
 export { createDelivery } from './delivery/serve';
-export type { Delivery, DeliveryOptions, DeliveryOutcome, DeliveryResult, FileTarget } from './delivery/serve';
+export type { Delivery, ResponseOptions, DeliveryOutcome, DeliveryResult, FileTarget } from './delivery/serve';
 export type { AccelOptions } from './delivery/accel';
 export type { AbortReason } from './delivery/stream';
 export type { DispositionType } from './http/disposition';

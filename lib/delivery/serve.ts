@@ -29,7 +29,7 @@ export interface FileTarget {
 }
 
 /** Options for {@link createDelivery}. */
-export interface DeliveryOptions {
+export interface ResponseOptions {
   /** Cache-Control for files. @default 'private, no-cache' */
   cacheControl?: string;
   /** Ranges one request may name (they must coalesce into one), else the full 200 is sent. @default 1 */
@@ -85,7 +85,7 @@ export interface Delivery {
   serve(req: IncomingMessage, res: ServerResponse, target: FileTarget, progress?: StreamProgress): Promise<DeliveryResult>;
 }
 
-/** {@link DeliveryOptions} checked once, with defaults applied. */
+/** {@link ResponseOptions} checked once, with defaults applied. */
 export interface NormalizedDelivery {
   cacheControl: string;
   maxRanges: number;
@@ -97,7 +97,7 @@ export interface NormalizedDelivery {
 export const DELIVERY_KEYS = ['cacheControl', 'maxRanges', 'accel', 'redirectExpiresIn', 'sendTimeoutMs'] as const;
 
 /**
- * Reads {@link DeliveryOptions} with the reader's factory and path in every message, so a bad
+ * Reads {@link ResponseOptions} with the reader's factory and path in every message, so a bad
  * value nested in createStationFiles says `createStationFiles: delivery.maxRanges must be …`.
  *
  * @example
@@ -130,7 +130,7 @@ const REASONS: Record<number, string> = { 412: 'Precondition Failed', 416: 'Rang
  *   await delivery.serve(req, res, { storage: media, key: req.params.name, disposition: 'inline' });
  * });
  */
-export function createDelivery(options: DeliveryOptions = {}): Delivery {
+export function createDelivery(options: ResponseOptions = {}): Delivery {
   return deliveryWith(readDeliveryOptions(OptionsReader.of('createDelivery', options, DELIVERY_KEYS)));
 }
 

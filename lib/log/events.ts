@@ -87,8 +87,20 @@ export interface DownloadEvent {
    * range of a 206; `null` when no body was due (HEAD, 304, refusals). Inclusive offsets.
    */
   served: ByteRange | null;
-  /** Body bytes Node sent; null for nginx hand-offs and redirects (nginx or S3 sent them). */
+  /**
+   * Body bytes the server handed to the kernel: Node's count for stream delivery; for an nginx
+   * hand-off, nginx's `$body_bytes_sent` once nginx reported it (`report: 'nginx'`), else null;
+   * null for redirects (S3 sent them, unseen). Not what the listener's device received: up to
+   * the socket buffers (several MB on loopback) more when the client left early.
+   */
   bytesSent: number | null;
+  /**
+   * Where the figures of an nginx hand-off come from (see {@link DownloadReport}); null when the
+   * request was not handed off to nginx, or no report receiver is configured.
+   */
+  report: DownloadReport | null;
+  /** What nginx reported besides status and bytes, when `report` is `'nginx'`; else null. */
+  nginx: NginxReportDetails | null;
   /** File size, when known. */
   size: number | null;
   durationMs: number;
@@ -96,6 +108,27 @@ export interface DownloadEvent {
   ip: string;
   userAgent: string | null;
   referer: string | null;
+}
+
+/**
+ * How a hand-off's event was completed: `nginx` (nginx reported status, bytes and completion;
+ * the event carries them), `timeout` (no report within the receiver's `timeoutMs`), `overflow`
+ * (more hand-offs waiting than `maxPending`: emitted at once), `closed` (the receiver was
+ * closed before the report came). For all but `nginx`, `bytesSent` is null and `status` and
+ * `outcome` are what the app handed to nginx.
+ */
+export type DownloadReport = 'nginx' | 'timeout' | 'overflow' | 'closed';
+
+/** nginx's own figures of a reported hand-off. */
+export interface NginxReportDetails {
+  /** nginx's `$request_id` for the client's request. */
+  requestId: string;
+  /** `$request_time` in ms: from the client's first byte to nginx's log line (the whole download). */
+  requestTimeMs: number;
+  /** S3 hand-offs: the status S3 answered nginx (the last one, after retries); null for local files. */
+  upstreamStatus: number | null;
+  /** S3 hand-offs: S3's response time in ms (`$upstream_response_time`); null for local files. */
+  upstreamTimeMs: number | null;
 }
 
 /** A sink receives every event; it must not throw (errors are caught and reported). */

@@ -114,7 +114,7 @@ export function buildWiring<User>(options: StationFilesOptions<User>): Wiring {
     userInfo: o.optionalFunction<(user: unknown) => DownloadUser>('userInfo') ?? defaultUserInfo,
     challenge: o.string('challenge', /^[\x20-\x7e]+$/, 'a printable header value', 'Bearer realm="station-files"'),
     storages: readStorages(o),
-    delivery: deliveryWith(readDeliveryOptions(o.nested('delivery', DELIVERY_KEYS))),
+    delivery: deliveryWith(readDeliveryOptions(o.nested('responses', DELIVERY_KEYS))),
     signer: o.has('signing') ? createUrlSigner(o.raw('signing') as UrlSignerOptions) : null,
     limiter: publicRateLimit === false ? null : createNewDownloadLimiter(publicRateLimit),
     concurrency: concurrent === false ? null : createConcurrencyLimit(concurrent),

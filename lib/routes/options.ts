@@ -9,7 +9,7 @@ import type { ConcurrencyLimitOptions } from '../access/concurrency';
 import type { Authorize } from '../access/permissions';
 import type { NewDownloadLimitOptions } from '../access/rate-limit';
 import type { UrlSignerOptions } from '../access/signed-url';
-import type { DeliveryOptions } from '../delivery/serve';
+import type { ResponseOptions } from '../delivery/serve';
 import type { DownloadSink, DownloadUser } from '../log/events';
 import type { Storage } from '../storage/types';
 import type { EndpointPaths } from './paths';
@@ -42,8 +42,8 @@ export interface StationFilesOptions<User = unknown> {
    * (`https://radio.example/api`, for feeds). @default ''
    */
   baseUrl?: string;
-  /** Cache-Control, maxRanges, nginx X-Accel-* controls, redirect lifetime. */
-  delivery?: DeliveryOptions;
+  /** How file responses are made: Cache-Control, maxRanges, sendTimeoutMs, nginx X-Accel-* controls, redirect lifetime. @default see createDelivery */
+  responses?: ResponseOptions;
   /** Receives one DownloadEvent per request (a function, or several). @default none */
   onDownload?: DownloadSink | DownloadSink[];
   /** Unexpected errors and sink failures (never sent to clients). @default console.error */
@@ -81,6 +81,6 @@ export type SignedTarget =
 
 /** Every key of {@link StationFilesOptions}: anything else is a typo, refused at creation. */
 export const STATION_FILES_KEYS = [
-  'authenticate', 'authorize', 'userInfo', 'storages', 'catalog', 'paths', 'baseUrl', 'delivery', 'onDownload', 'onError',
+  'authenticate', 'authorize', 'userInfo', 'storages', 'catalog', 'paths', 'baseUrl', 'responses', 'onDownload', 'onError',
   'signing', 'publicRateLimit', 'concurrentDownloads', 'trustProxy', 'helmet', 'onUnauthenticated', 'challenge',
 ] as const;

@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
-import { fileHandler, type DeliveryOptions, type DeliveryResult, type Storage } from '../../lib';
+import { fileHandler, type ResponseOptions, type DeliveryResult, type Storage } from '../../lib';
 
 export interface FileApp {
   url: string;
@@ -14,7 +14,7 @@ export interface FileApp {
   close(): Promise<void>;
 }
 
-export async function startFileApp(storages: Record<string, Storage>, options: DeliveryOptions = {}): Promise<FileApp> {
+export async function startFileApp(storages: Record<string, Storage>, options: ResponseOptions = {}): Promise<FileApp> {
   const results: DeliveryResult[] = [];
   const byUrl = new Map<string, DeliveryResult>();
   const waiters = new Map<string, (r: DeliveryResult) => void>();

@@ -28,14 +28,14 @@ describe('OptionsReader', () => {
 });
 
 describe('factories', () => {
-  it('createStationFiles reports nested delivery options with their path', () => {
-    throwsWith(() => createStationFiles({ ...base, delivery: { maxRanges: 0 } }), 'createStationFiles: delivery.maxRanges must be a whole number from 1 to 100');
-    throwsWith(() => createStationFiles({ ...base, delivery: { accel: { limitRate: -1 } } }),
-      `createStationFiles: delivery.accel.limitRate must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
+  it('createStationFiles reports nested response options with their path', () => {
+    throwsWith(() => createStationFiles({ ...base, responses: { maxRanges: 0 } }), 'createStationFiles: responses.maxRanges must be a whole number from 1 to 100');
+    throwsWith(() => createStationFiles({ ...base, responses: { accel: { limitRate: -1 } } }),
+      `createStationFiles: responses.accel.limitRate must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
   });
   it('createStationFiles refuses unknown keys, at the top and nested', () => {
     assert.throws(() => createStationFiles({ ...base, publicRateLimt: false } as never), /createStationFiles: unknown option publicRateLimt/);
-    assert.throws(() => createStationFiles({ ...base, delivery: { maxRange: 2 } } as never), /createStationFiles: unknown option delivery\.maxRange/);
+    assert.throws(() => createStationFiles({ ...base, responses: { maxRange: 2 } } as never), /createStationFiles: unknown option responses\.maxRange/);
     assert.throws(() => createStationFiles({ ...base, catalog: { mediaFile: () => null, recordings: () => null } } as never), /unknown option catalog\.recordings/);
   });
   it('createDelivery and fileHandler report with their own names', () => {

@@ -135,7 +135,7 @@ export interface LoadServerSpec {
   s3Prefix: string;
   /** The S3 agent's socket pool. @default 50 */
   maxSockets?: number;
-  /** DeliveryOptions.sendTimeoutMs of the server's fileHandler. @default 60000 (the library's) */
+  /** ResponseOptions.sendTimeoutMs of the server's fileHandler. @default 60000 (the library's) */
   sendTimeoutMs?: number;
   /** The S3 storage's resume options. */
   resume?: ResumeOptions;
