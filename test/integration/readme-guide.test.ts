@@ -79,8 +79,9 @@ describe('README mounting guide', () => {
     const readme = await readFile(path.join(repo, 'README.md'), 'utf8');
     const source = (await readFile(path.join(repo, 'test/fixtures/mounting-guide.ts'), 'utf8'))
       .replace(/'\.\.\/\.\.\/lib(?:\/entry\/([\w-]+))?'/g, (_m, sub?: string) => (sub ? `'station-files/${sub}'` : "'station-files'"));
-    const snippets = [...source.matchAll(/\/\/ --- snippet: (\w+)\n([\s\S]*?)\n\s*\/\/ --- end/g)];
-    assert.equal(snippets.length, 3);
+    const quick = (await readFile(path.join(repo, 'test/fixtures/quick-start.ts'), 'utf8')).replace("'../../lib'", "'station-files'");
+    const snippets = [...`${source}\n${quick}`.matchAll(/\/\/ --- snippet: (\w+)\n([\s\S]*?)\n\s*\/\/ --- end/g)];
+    assert.equal(snippets.length, 4);
     for (const [, name, code] of snippets) {
       assert.ok(readme.includes(code as string), `README lacks the "${name}" snippet as written in the fixture`);
     }
@@ -137,5 +138,37 @@ describe('README mounting guide', () => {
     assert.ok(lines.some((e) => e.outcome === 'denied'));
     assert.match(stdout, /Ada_Admin radio-one "GET \/api\/station\/radio-one\/streamer\/1\/broadcast\/1\/download" 200 completed 200000/);
     assert.match(stdout, /Dee_Jay radio-one "GET \/api\/station\/radio-one\/file\/1\/play" 403 denied 0/);
+  });
+});
+
+describe('README quick start', () => {
+  test('serves a file, whole and by range, and reports each result', async () => {
+    const port = await freePort();
+    const quick = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'test/fixtures/quick-start.ts')], {
+      env: { ...process.env, PORT: String(port), MEDIA_ROOT: dir }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    quick.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
+    quick.stderr?.on('data', (c: Buffer) => { out += c.toString(); });
+    try {
+      const url = `http://127.0.0.1:${port}/media/jingle.mp3`;
+      let whole = await request(url).catch(() => null);
+      for (let i = 0; !whole && i < 300; i++) {
+        await sleep(100);
+        whole = await request(url).catch(() => null);
+      }
+      assert.ok(whole, `the quick start did not listen: ${out}`);
+      assert.equal(whole.status, 200);
+      assert.deepEqual(whole.body, deterministicRange('jingle', 4000, 0, 3999));
+      assert.match(String(whole.headers['content-disposition']), /^inline;/);
+      const range = await request(url, { headers: { range: 'bytes=0-1' } });
+      assert.equal(range.status, 206);
+      assert.equal((await request(`http://127.0.0.1:${port}/media/missing.mp3`)).status, 404);
+      for (let i = 0; !out.includes('completed 206 2') && i < 50; i++) await sleep(50);
+      assert.match(out, /\/media\/jingle\.mp3 completed 200 4000/);
+      assert.match(out, /\/media\/jingle\.mp3 completed 206 2/);
+    } finally {
+      quick.kill('SIGTERM');
+    }
   });
 });
