@@ -6,7 +6,7 @@
 # Exits with the node test runner's status.
 set -euo pipefail
 # Default: every test but the minutes-long ones in test/reliability/; `--reliability`: only those
-# (scaled by RELIABILITY_SCALE, see test/reliability/README.md).
+# (scaled by RELIABILITY_SCALE, see the README's Reliability section).
 RELIABILITY=0
 [ "${1:-}" = --reliability ] && { RELIABILITY=1; shift; }
 FILES=()

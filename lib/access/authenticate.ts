@@ -1,7 +1,7 @@
 /**
- * Authentication through the host's passport setup (or any middleware that sets `req.user`).
- * The middleware runs inside the library's pipeline; if it answers by itself (passport's 401
- * with WWW-Authenticate), the pipeline stops there.
+ * Running the host's authentication middleware (passport, or anything that sets `req.user`)
+ * inside the pipeline: whether it called next(), answered by itself, or passed an error; and
+ * whether a 401 should carry a WWW-Authenticate challenge. routes/identify.ts uses both.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 

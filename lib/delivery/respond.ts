@@ -1,4 +1,4 @@
-/** Small response writers shared by the delivery modes: short text errors and header-only replies. */
+/** The one short-text reply every refusal and error uses (status, a one-line reason, no details). */
 import type { ServerResponse } from 'node:http';
 import { ERROR_HEADERS } from '../http/plan';
 

@@ -1,10 +1,12 @@
 /**
  * Conditional requests (RFC 9110 section 13), evaluated in the order of 13.2.2. Pure.
  *
- * Why not `fresh`: it is written for caches (a request `Cache-Control: no-cache` makes it answer
- * "stale") and it lets If-Modified-Since veto a matching If-None-Match, which 13.1.3 forbids.
+ * Why not `fresh`: it answers a cache's question (is my copy fresh? a request `Cache-Control:
+ * no-cache` makes it say "stale"), while a server must decide If-Match, If-Unmodified-Since,
+ * If-None-Match and If-Modified-Since together, in 13.2.2's order, and If-Range after them.
  */
-import { parseHttpDate, trimOws } from './http-date';
+import { parseHttpDate } from './http-date';
+import { trimOws } from './whitespace';
 
 /** The validators of the selected representation. */
 export interface Validators {

@@ -3,6 +3,7 @@
  * recipient must accept, all in GMT. Anything else is not a date (Date.parse would take `0` or
  * `3000` for years, and read asctime in the server's local time zone).
  */
+import { trimOws } from './whitespace';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
@@ -13,10 +14,6 @@ const IMF = new RegExp(`^${DAY}, (\\d{2}) ${MON} (\\d{4}) ${TIME} GMT$`);
 const RFC850 = new RegExp(`^${LONG_DAY}, (\\d{2})-${MON}-(\\d{2}) ${TIME} GMT$`);
 const ASCTIME = new RegExp(`^${DAY} ${MON} ([ \\d]\\d) ${TIME} (\\d{4})$`);
 
-/** Strips HTTP optional white space (SP and HTAB only, RFC 9110 5.6.3; not NBSP or other Unicode spaces). */
-export function trimOws(s: string): string {
-  return s.replace(/^[ \t]+|[ \t]+$/g, '');
-}
 
 function toSeconds(year: number, month: string, day: number, h: number, m: number, s: number): number | undefined {
   const mon = MONTHS.indexOf(month);

@@ -6,6 +6,7 @@
  * the header is invalid and must be ignored. Both matter to podcast apps and resumed downloads.
  */
 import type { ByteRange } from './types';
+import { trimOws } from './whitespace';
 
 /** The outcome of reading a Range header against a representation of known size. */
 export type RangeDecision =
@@ -19,7 +20,6 @@ export type RangeDecision =
   | { kind: 'satisfiable'; range: ByteRange };
 
 const INT_RANGE = /^(\d+)-(\d*)$/;
-const trimOws = (s: string): string => s.replace(/^[ \t]+|[ \t]+$/g, '');
 const SUFFIX_RANGE = /^-(\d+)$/;
 const UNIT = /^bytes=/i;
 

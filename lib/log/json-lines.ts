@@ -88,7 +88,7 @@ function normalizeOptions(
  *
  * @example
  * const log = jsonLinesLog('/var/log/station-files/downloads.jsonl', { onError: (err) => logger.warn(err.message) });
- * app.use('/files', fileRouter({ ..., onDownload: log }));
+ * const files = createStationFiles({ ..., onDownload: log });
  * process.on('SIGHUP', () => void log.reopen()); // logrotate's postrotate
  * process.on('SIGTERM', () => void log.close().then(() => process.exit(0)));
  */
