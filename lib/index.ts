@@ -38,7 +38,12 @@ export type { StorageErrorCode } from './storage/errors';
 export { nginxConfig } from './delivery/nginx-config';
 export type { NginxConfigOptions } from './delivery/nginx-config';
 
-export type { DownloadEvent, DownloadKind, DownloadOutcome, DownloadSink, DownloadUser, DownloadVia } from './log/events';
+export type {
+  DownloadEvent, DownloadKind, DownloadOutcome, DownloadReport, DownloadSink, DownloadUser, DownloadVia, NginxReportDetails,
+} from './log/events';
+export { createNginxReports } from './log/nginx-reports';
+export type { NginxReports, NginxReportsOptions, NginxReportStats } from './log/nginx-reports';
+export type { NginxReportConfig } from './delivery/nginx-report-config';
 export { requestContext } from './log/request-context';
 export type { RequestContext } from './log/request-context';
 export { registerMorganTokens, DOWNLOAD_LOG_FORMAT } from './log/morgan';

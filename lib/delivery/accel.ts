@@ -28,6 +28,12 @@ export interface AccelOptions {
 /** The header the generated nginx config sets on requests it passes to the app. */
 export const ACCEL_PROXY_HEADER = 'X-Station-Files-Accel';
 
+/**
+ * The header the app sets on a hand-off when nginx reports are on: the event id nginx puts in
+ * its report line (the generated locations read it; location / never passes it to clients).
+ */
+export const REPORT_HEADER = 'X-Station-Files-Report';
+
 export const ACCEL_KEYS = ['buffering', 'limitRate', 'expires', 'proxyHeader'] as const;
 
 /**

@@ -5,6 +5,7 @@
  * restored here from `$upstream_http_*`, so a handed-off file carries the same security headers as
  * a streamed one. An empty variable adds no header, so a header the app did not set stays absent.
  */
+import { reportLocationLine } from './nginx-report-config';
 
 /**
  * Headers restored after a hand-off: the request id, CORS, and the security headers helmet 8
@@ -36,11 +37,13 @@ export const RESTORED_HEADERS: readonly string[] = [
 const varName = (header: string): string => header.toLowerCase().replace(/-/g, '_');
 
 /**
- * The `set` + `add_header` lines restoring {@link RESTORED_HEADERS}. The `set`s run in the rewrite
- * phase, before an S3 location proxies anywhere, so `$upstream_http_*` is still the app's response.
+ * The `set` + `add_header` lines restoring {@link RESTORED_HEADERS} (and, with `report`, the
+ * report id's `set`). The `set`s run in the rewrite phase, before an S3 location proxies
+ * anywhere, so `$upstream_http_*` is still the app's response.
  */
-export function restoreHeaders(indent: string): string {
+export function restoreHeaders(indent: string, report = false): string {
   return [
+    ...(report ? [reportLocationLine(indent)] : []),
     ...RESTORED_HEADERS.map((h) => `${indent}set $sf_${varName(h)} $upstream_http_${varName(h)};`),
     ...RESTORED_HEADERS.map((h) => `${indent}add_header ${h} $sf_${varName(h)} always;`),
     `${indent}add_header X-Content-Type-Options nosniff always;`,

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import type { Storage } from '../storage/types';
+import { readReportConfig, type NginxReportConfig, type NormalizedReportConfig } from './nginx-report-config';
 
 /** Options for {@link nginxConfig}. */
 export interface NginxConfigOptions {
@@ -33,6 +34,12 @@ export interface NginxConfigOptions {
    * setting, or nginx's own 1m, applies)
    */
   clientMaxBodySize?: string | number;
+  /**
+   * Report every hand-off's end to the app's receiver (createNginxReports): the request id,
+   * status, `$body_bytes_sent`, `$request_completion`, times, and S3's status, as one syslog line
+   * over loopback UDP with a shared secret. @default undefined (no reports)
+   */
+  report?: NginxReportConfig;
 }
 
 /** {@link NginxConfigOptions} checked, with defaults applied. */
@@ -44,6 +51,7 @@ export interface NormalizedNginxOptions {
   s3TrustedCertificate: string;
   realIpFrom: string[];
   clientMaxBodySize?: string;
+  report: NormalizedReportConfig | null;
 }
 
 export const DEFAULT_TRUSTED_CERTIFICATE = '/etc/ssl/certs/ca-certificates.crt';
@@ -99,5 +107,6 @@ export function normalizeNginxOptions(options: NginxConfigOptions): NormalizedNg
     s3TrustedCertificate: trustedCertificate(options.s3TrustedCertificate),
     realIpFrom: realIpFrom(options.realIpFrom),
     clientMaxBodySize: clientMaxBodySize(options.clientMaxBodySize),
+    report: readReportConfig(options.report),
   };
 }

@@ -71,7 +71,7 @@ function tlsLines(u: S3Upstream, trustedCertificate: string, indent: string): st
  * planned, sending only Host, Range and If-Match, and passes S3's answer without any `x-amz-*`,
  * `x-rgw-*` or duplicate headers; S3 errors become the plain 502, a failed If-Match the 503.
  */
-export function s3Location(location: string, upstreamName: string, u: S3Upstream, trustedCertificate: string): string {
+export function s3Location(location: string, upstreamName: string, u: S3Upstream, trustedCertificate: string, report = false): string {
   const i = '        ';
   return `    # s3Storage({ accel: { location: '${location}' } }): nginx fetches the presigned URL the app
     # planned, with the app's explicit range and If-Match on the planned ETag.
@@ -81,7 +81,7 @@ export function s3Location(location: string, upstreamName: string, u: S3Upstream
         set $sf_host $upstream_http_x_station_files_s3_host;
         set $sf_range $upstream_http_x_station_files_range;
         set $sf_if_match $upstream_http_x_station_files_if_match;
-${restoreHeaders(i)}
+${restoreHeaders(i, report)}
         proxy_pass ${u.scheme}://${upstreamName}$sf_uri;
         proxy_http_version 1.1;
 ${tlsLines(u, trustedCertificate, i).join('\n')}

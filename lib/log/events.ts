@@ -96,11 +96,13 @@ export interface DownloadEvent {
   bytesSent: number | null;
   /**
    * Where the figures of an nginx hand-off come from (see {@link DownloadReport}); null when the
-   * request was not handed off to nginx, or no report receiver is configured.
+   * request was not handed off to nginx, or no report receiver is configured. Always set on the
+   * events the library emits; optional only so that events a host stored before this field and
+   * rebuilds (from a database, a log) still type-check.
    */
-  report: DownloadReport | null;
-  /** What nginx reported besides status and bytes, when `report` is `'nginx'`; else null. */
-  nginx: NginxReportDetails | null;
+  report?: DownloadReport | null;
+  /** What nginx reported besides status and bytes, when `report` is `'nginx'`; else null (always set, as `report`). */
+  nginx?: NginxReportDetails | null;
   /** File size, when known. */
   size: number | null;
   durationMs: number;

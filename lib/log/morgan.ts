@@ -2,7 +2,9 @@
  * morgan integration: tokens that put station-files' view of a request in the host's access
  * log (`:station`, `:user`, `:request-id`, `:download-outcome`, `:download-bytes`) and a ready
  * format. Tokens read the live request context, so they are right even though morgan writes its
- * line the moment the response finishes.
+ * line the moment the response finishes. An nginx hand-off is logged `handed-off` with `-` bytes:
+ * morgan writes when the app's empty answer ends, before nginx has sent a byte; the DownloadEvent
+ * carries nginx's reported bytes (createNginxReports).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { outcomeForStatus } from './outcome';
@@ -40,6 +42,7 @@ export function registerMorganTokens<M extends MorganTokens>(instance: M): M {
   instance.token('download-outcome', (req: IncomingMessage, res: ServerResponse) => {
     const c = ctx(req);
     if (!c) return '-';
+    if (handedOff(res)) return 'handed-off';
     if (c.event) return c.event.outcome;
     if (c.progress.failed) return 'failed';
     // Every planned byte went out and the client hung up before Node's end: complete, as in the event.
@@ -48,10 +51,12 @@ export function registerMorganTokens<M extends MorganTokens>(instance: M): M {
   });
   instance.token('download-bytes', (req: IncomingMessage, res: ServerResponse) => {
     const c = ctx(req);
-    if (!c) return '-';
+    // An nginx hand-off has an X-Accel-Redirect and no body from Node: nginx's bytes are not known yet.
+    if (!c || handedOff(res)) return '-';
     if (c.event) return c.event.bytesSent === null ? '-' : String(c.event.bytesSent);
-    // An nginx hand-off has an X-Accel-Redirect and no body from Node.
-    return res.getHeader('X-Accel-Redirect') ? '-' : String(c.progress.bytesSent);
+    return String(c.progress.bytesSent);
   });
   return instance;
 }
+
+const handedOff = (res: ServerResponse): boolean => res.getHeader('X-Accel-Redirect') !== undefined;

@@ -11,6 +11,7 @@ import { createNewDownloadLimiter, type NewDownloadLimitOptions } from '../acces
 import { createUrlSigner, type UrlSignerOptions } from '../access/signed-url';
 import { DELIVERY_KEYS, deliveryWith, readDeliveryOptions } from '../delivery/serve';
 import type { DownloadEvent, DownloadSink, DownloadUser } from '../log/events';
+import { pendingOf } from '../log/nginx-reports';
 import { OptionsReader } from '../options/reader';
 import type { Storage } from '../storage/types';
 import { STATION_FILES_KEYS, type StationFilesOptions, type TrustProxy } from './options';
@@ -58,6 +59,11 @@ function readSinks(o: OptionsReader): DownloadSink[] {
   const sinks = given === undefined ? [] : Array.isArray(given) ? given : [given];
   if (sinks.some((s) => typeof s !== 'function')) o.fail('onDownload', 'a function or an array of functions');
   return sinks as DownloadSink[];
+}
+
+function readReports(o: OptionsReader): Wiring['reports'] {
+  if (!o.has('nginxReports')) return null;
+  return pendingOf(o.raw('nginxReports')) ?? o.fail('nginxReports', 'a receiver made by createNginxReports()');
 }
 
 /** Calls every sink with the event; a sink that throws or rejects is reported, never fatal. */
@@ -130,6 +136,7 @@ export function buildWiring<User>(options: StationFilesOptions<User>): Wiring {
       }
     },
     emit: fanOut(readSinks(o), onError),
+    reports: readReports(o),
     onUnauthenticated: async (req, res) => {
       if (!onUnauthenticated) return false;
       await onUnauthenticated(req, res);

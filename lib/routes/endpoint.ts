@@ -6,12 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import onFinished from 'on-finished';
+import { REPORT_HEADER } from '../delivery/accel';
 import { sendText } from '../delivery/respond';
 import type { DeliveryResult } from '../delivery/serve';
 import { isLoopback } from '../http/client-ip';
 import { outcomeForDelivery, outcomeForStatus } from '../log/outcome';
 import { attachContext, type RequestContext } from '../log/request-context';
 import type { DownloadEvent, DownloadVia } from '../log/events';
+import { withReport } from '../log/nginx-report-event';
 import { identify, type Refusal } from './identify';
 import { publicHeaders, sendPreflight } from './public-headers';
 import type { Wiring } from './wiring';
@@ -33,6 +35,8 @@ interface Trail {
   result: DeliveryResult | null;
   /** Set when the host's onUnauthenticated hook answered: a refusal whatever its status. */
   deniedByHook: boolean;
+  /** A possible nginx hand-off registered with the report receiver (settled or cancelled at the end). */
+  awaitsReport: boolean;
 }
 
 const finished = (res: ServerResponse): Promise<void> => new Promise((resolve) => onFinished(res, () => resolve()));
@@ -76,6 +80,7 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
     res.setHeader('X-Request-Id', ctx.id);
     const trail: Trail = {
       started: Date.now(), ids: {}, via: null, linkSubject: null, stationExists: null, storage: null, result: null, deniedByHook: false,
+      awaitsReport: false,
     };
     try {
       await handle(spec, wiring, req, res, ctx, trail);
@@ -88,9 +93,25 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
     if (trail.stationExists === null && ctx.station !== null && ID.test(ctx.station)) {
       trail.stationExists = await wiring.stationExists(ctx.station, req);
     }
-    ctx.event = downloadEvent(spec, wiring, req, res, ctx, trail);
-    wiring.emit(ctx.event, req);
+    finish(downloadEvent(spec, wiring, req, res, ctx, trail), wiring, req, ctx, trail);
   };
+}
+
+/**
+ * Emits the request's one event: at once, or, for an nginx hand-off with reports on, once nginx
+ * has reported what it sent (or the receiver gave up waiting: timeout, overflow, closed).
+ */
+function finish(event: DownloadEvent, wiring: Wiring, req: IncomingMessage, ctx: RequestContext, trail: Trail): void {
+  const emit = (e: DownloadEvent): void => {
+    ctx.event = e;
+    wiring.emit(e, req);
+  };
+  if (!trail.awaitsReport || !wiring.reports) return emit(event);
+  if (event.delivery !== 'accel') {
+    wiring.reports.cancel(ctx.id);
+    return emit(event);
+  }
+  wiring.reports.settle(ctx.id, event, (e, report) => emit(withReport(e, report)));
 }
 
 /** Runs the pipeline up to the delivery; every refusal is answered here. */
@@ -145,6 +166,11 @@ async function handle(spec: EndpointSpec, wiring: Wiring, req: EndpointRequest, 
     return refuse({ status: 429, reason: 'Too many downloads at once', headers: { 'Retry-After': String(wiring.concurrency?.retryAfterSeconds ?? 5) } });
   }
   if (release) onFinished(res, release);
+  if (wiring.reports && storage.delivery === 'accel' && req.method === 'GET') {
+    // Registered before nginx can report; a full receiver gets no header, so nginx sends no line.
+    trail.awaitsReport = true;
+    if (wiring.reports.expect(ctx.id)) res.setHeader(REPORT_HEADER, ctx.id);
+  }
   trail.result = await wiring.delivery.serve(req, res, {
     storage,
     key: ref.key,
@@ -193,6 +219,8 @@ function downloadEvent(spec: EndpointSpec, wiring: Wiring, req: IncomingMessage,
     served: bodySent && r.size !== null && r.size > 0 ? r.range ?? { start: 0, end: r.size - 1 } : null,
     // null only where nginx or S3 sent the body; refusals and empty answers sent no file bytes.
     bytesSent: r && (r.delivery === 'accel' || r.delivery === 'redirect') ? null : (r?.bytesSent ?? 0),
+    report: null,
+    nginx: null,
     size: r ? r.size : null,
     durationMs: Date.now() - trail.started,
     ip: wiring.clientIp(req),

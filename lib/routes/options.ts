@@ -11,6 +11,7 @@ import type { NewDownloadLimitOptions } from '../access/rate-limit';
 import type { UrlSignerOptions } from '../access/signed-url';
 import type { ResponseOptions } from '../delivery/serve';
 import type { DownloadSink, DownloadUser } from '../log/events';
+import type { NginxReports } from '../log/nginx-reports';
 import type { Storage } from '../storage/types';
 import type { EndpointPaths } from './paths';
 import type { Catalog } from './types';
@@ -46,6 +47,12 @@ export interface StationFilesOptions<User = unknown> {
   responses?: ResponseOptions;
   /** Receives one DownloadEvent per request (a function, or several). @default none */
   onDownload?: DownloadSink | DownloadSink[];
+  /**
+   * The receiver of nginx's download reports (createNginxReports()): every nginx hand-off's event
+   * then waits for nginx's status, bytes and completion. @default undefined (hand-offs are
+   * logged when the app hands them to nginx, bytes unknown)
+   */
+  nginxReports?: NginxReports;
   /** Unexpected errors and sink failures (never sent to clients). @default console.error */
   onError?: (err: Error, req?: IncomingMessage) => void;
   /** Keys for signed links (`signedUrl()`); without them, `?sig=` links are not accepted. @default undefined */
@@ -81,6 +88,6 @@ export type SignedTarget =
 
 /** Every key of {@link StationFilesOptions}: anything else is a typo, refused at creation. */
 export const STATION_FILES_KEYS = [
-  'authenticate', 'authorize', 'userInfo', 'storages', 'catalog', 'paths', 'baseUrl', 'responses', 'onDownload', 'onError',
+  'authenticate', 'authorize', 'userInfo', 'storages', 'catalog', 'paths', 'baseUrl', 'responses', 'onDownload', 'nginxReports', 'onError',
   'signing', 'publicRateLimit', 'concurrentDownloads', 'trustProxy', 'helmet', 'onUnauthenticated', 'challenge',
 ] as const;

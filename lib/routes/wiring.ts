@@ -7,6 +7,7 @@ import type { NewDownloadLimiter } from '../access/rate-limit';
 import type { UrlSigner } from '../access/signed-url';
 import type { Delivery } from '../delivery/serve';
 import type { DownloadEvent, DownloadUser } from '../log/events';
+import type { PendingReports } from '../log/nginx-report-pending';
 import type { Storage } from '../storage/types';
 
 /** Everything an endpoint needs, resolved from the options. */
@@ -26,6 +27,8 @@ export interface Wiring {
   /** The catalog's `station(id)` answer (errors reported, then null); null without the hook. */
   stationExists(station: string, req: IncomingMessage): Promise<boolean | null>;
   emit(event: DownloadEvent, req: IncomingMessage): void;
+  /** Hand-offs waiting for nginx's report (createStationFiles' `nginxReports`), or null. */
+  reports: PendingReports<DownloadEvent> | null;
   onError(err: Error, req: IncomingMessage): void;
   /** Runs the host's onUnauthenticated hook; true when it answered the request itself. */
   onUnauthenticated(req: IncomingMessage, res: ServerResponse): Promise<boolean>;

@@ -13,7 +13,7 @@ const node = (args: string[]): string => execFileSync(process.execPath, args, { 
 /** The value exports of each entry point (types are checked by the type-checked README snippets). */
 const EXPORTS: Record<string, string[]> = {
   'station-files': [
-    'DOWNLOAD_LOG_FORMAT', 'JsonLinesLogError', 'PERMISSIONS', 'StorageError', 'createDelivery', 'createStationFiles', 'fileHandler',
+    'DOWNLOAD_LOG_FORMAT', 'JsonLinesLogError', 'PERMISSIONS', 'StorageError', 'createDelivery', 'createNginxReports', 'createStationFiles', 'fileHandler',
     'isStorageError', 'jsonLinesLog', 'localStorage', 'nginxConfig', 'registerMorganTokens', 'requestContext', 'staticPermissions', 'stationFileUrls',
   ],
   'station-files/s3': ['createS3Client', 's3Storage'],

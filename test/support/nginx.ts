@@ -16,6 +16,8 @@ export interface NginxInstance {
   stop(): Promise<void>;
   errorLog(): string;
   accessLog(): string;
+  /** `nginx -s reload`: SIGHUP to the master (new workers; old ones finish their requests). */
+  reload(): void;
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -66,7 +68,14 @@ function killHard(child: ChildProcess): void {
  * Starts nginx with `config` placed inside `http { }` (use `listen 127.0.0.1:{{PORT}};`).
  * Resolves once the port accepts connections.
  */
-export async function startNginx(opts: { config: string; listenPort?: number }): Promise<NginxInstance> {
+export async function startNginx(opts: {
+  config: string;
+  listenPort?: number;
+  /** worker_processes. @default 1 */
+  workers?: number;
+  /** log_format of access.log (e.g. with $request_id). @default nginx's combined */
+  accessLogFormat?: string;
+}): Promise<NginxInstance> {
   try {
     accessSync(NGINX_BIN, constants.X_OK);
   } catch {
@@ -79,7 +88,8 @@ export async function startNginx(opts: { config: string; listenPort?: number }):
   const errorLogPath = join(dir, 'error.log');
   const accessLogPath = join(dir, 'access.log');
   const body = opts.config.replaceAll('{{PORT}}', String(port)).replaceAll('{{DIR}}', dir);
-  const conf = standaloneNginxConf(dir, body, { errorLogLevel: 'info' });
+  const conf = standaloneNginxConf(dir, body, { errorLogLevel: 'info', accessLogFormat: opts.accessLogFormat })
+    .replace('worker_processes 1;', `worker_processes ${opts.workers ?? 1};`);
   const confPath = join(dir, 'nginx.conf');
   writeFileSync(confPath, conf);
 
@@ -126,5 +136,6 @@ export async function startNginx(opts: { config: string; listenPort?: number }):
     stop,
     errorLog: () => readOr(errorLogPath),
     accessLog: () => readOr(accessLogPath),
+    reload: () => void child.kill('SIGHUP'),
   };
 }
