@@ -3,7 +3,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { createNginxReports, localStorage, nginxConfig } from '../../lib';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { createNginxReports, localStorage, nginxConfig, registerMorganTokens } from '../../lib';
+import { attachContext } from '../../lib/log/request-context';
 
 const SECRET = 'unit-secret-unit-secret';
 const send = (port: number, text: string): Promise<void> => new Promise((resolve, reject) => {
@@ -59,5 +62,19 @@ describe("nginxConfig's report option", () => {
     await assert.rejects(nginxConfig({ ...base, report: { address: '10.0.0.1:5140', secret: SECRET } }), /nginxConfig: report\.address must be a loopback/);
     await assert.rejects(nginxConfig({ ...base, report: { address: '127.0.0.1:5140', secret: "x' ; y" } }), /report\.secret must be/);
     await assert.rejects(nginxConfig({ ...base, report: { address: '127.0.0.1:5140', secret: SECRET, port: 1 } as never }), /unknown option report\.port/);
+  });
+});
+
+describe('morgan tokens of a hand-off', () => {
+  it('say handed-off and - bytes: morgan writes before nginx has sent anything', () => {
+    type Token = (req: IncomingMessage, res: ServerResponse) => string | undefined;
+    const tokens = new Map<string, Token>();
+    registerMorganTokens({ token: (name: string, cb: Token) => tokens.set(name, cb) });
+    const req = new IncomingMessage(new Socket());
+    const res = new ServerResponse(req);
+    attachContext(req, { id: 'x', kind: 'media', station: 'a', fileId: '1', user: null, progress: { bytesSent: 0 }, event: null });
+    res.setHeader('X-Accel-Redirect', '/_sf/d/file.mp3');
+    assert.equal(tokens.get('download-outcome')?.(req, res), 'handed-off');
+    assert.equal(tokens.get('download-bytes')?.(req, res), '-');
   });
 });
