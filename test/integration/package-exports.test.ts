@@ -22,7 +22,7 @@ const EXPORTS: Record<string, string[]> = {
     'fileEtag', 'httpDate', 'ifRangeAllows', 'inlineAllowed', 'isLoopback', 'planResponse', 'readAhead', 'safeFilename', 'truncateIp',
   ],
   'station-files/signing': ['createUrlSigner', 'deriveKeyId', 'readSignedQuery', 'signedQuery'],
-  'station-files/podcast-stats': ['DEFAULT_MIN_BYTES', 'PODCAST_PLAYER_USER_AGENTS', 'countPodcastDownloads', 'listenerKey', 'truncateIp'],
+  'station-files/podcast-stats': ['AGENT_RULES_SOURCE', 'classifyUserAgent', 'countPodcastDownloads', 'listenerKey', 'truncateIp'],
 };
 
 before(() => {

@@ -1,30 +1,42 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isbot } from 'isbot';
 import type { DownloadEvent } from '../../lib/log/events';
 import {
-  countPodcastDownloads, DEFAULT_MIN_BYTES, listenerKey, PODCAST_PLAYER_USER_AGENTS, truncateIp,
-  type PodcastCountOptions, type PodcastDownloadCount, type PodcastWindow,
+  countPodcastDownloads, listenerKey, truncateIp, type PodcastCountOptions, type PodcastCounts, type PodcastDownloadCount, type PodcastWindow,
 } from '../../lib/log/podcast-stats';
 import {
-  after, appleCoreMediaSession, browserFullGet, EPISODE_SIZE, episodeEvent, MB, nginxHandoff, rangeEvent,
+  after, appleCoreMediaSession, BITRATE_128K, browserFullGet, EPISODE_SIZE, episodeEvent, MB, MINUTE_128K, nginxHandoff, rangeEvent,
   spotifyChunks, UA,
 } from '../support/podcast-requests';
 
 const DAY1 = '2024-05-01T08:00:00.000Z';
 const DAY2 = '2024-05-02T08:00:00.000Z';
 
-/** Total downloads over every episode. */
-function total(events: Iterable<DownloadEvent>, options?: PodcastCountOptions): number {
-  return countPodcastDownloads(events, options).reduce((n, c) => n + c.downloads, 0);
+/** Counts with 128 kbit/s episodes (a 960,000-byte minute) unless the options say otherwise. */
+function count(events: DownloadEvent[], options: PodcastCountOptions = {}): PodcastCounts {
+  return countPodcastDownloads(events, { ...BITRATE_128K, ...options });
 }
 
-/** The single row of a one-episode result. */
-function only(events: Iterable<DownloadEvent>, options?: PodcastCountOptions): PodcastDownloadCount {
-  const counts = countPodcastDownloads(events, options);
-  assert.equal(counts.length, 1, `expected one episode, got ${JSON.stringify(counts)}`);
-  return counts[0] as PodcastDownloadCount;
+/** Total downloads over every episode. */
+function total(events: DownloadEvent[], options?: PodcastCountOptions): number {
+  return count(events, options).episodes.reduce((n, c) => n + c.downloads, 0);
 }
+
+/** The single row of a one-episode result, without its minimum. */
+function only(events: DownloadEvent[], options?: PodcastCountOptions): Omit<PodcastDownloadCount, 'minimum'> {
+  const { episodes } = count(events, options);
+  assert.equal(episodes.length, 1, `expected one episode, got ${JSON.stringify(episodes)}`);
+  const { minimum: _, ...row } = episodes[0] as PodcastDownloadCount;
+  return row;
+}
+
+/** Excluded requests by reason, leaving out the zeros. */
+function excluded(events: DownloadEvent[], options?: PodcastCountOptions): Record<string, number> {
+  return Object.fromEntries(Object.entries(count(events, options).excluded.requests).filter(([, n]) => n > 0));
+}
+
+const row = (downloads: number, listeners: number, byDay: Record<string, number>, extra: Partial<PodcastDownloadCount> = {}) =>
+  ({ station: 'radio-a', podcast: 'pod-1', episode: 'ep-1', downloads, listeners, byDay, ...extra });
 
 describe('truncateIp', () => {
   it('leaves IPv4 unchanged', () => {
@@ -80,228 +92,185 @@ describe('listenerKey', () => {
   });
 });
 
-describe('countPodcastDownloads: real player request sequences', () => {
-  it('counts AppleCoreMedia (HEAD, bytes=0-1 probe, bytes=0- dropped, further ranges) once', () => {
-    assert.deepEqual(countPodcastDownloads(appleCoreMediaSession(DAY1)), [
-      { station: 'radio-a', episode: 'ep-1', downloads: 1, listeners: 1, byDay: { '2024-05-01': 1 } },
-    ]);
+describe('countPodcastDownloads: what a podcast host sees (counts as IAB v2.3 gives them)', () => {
+  it('AppleCoreMedia: HEAD, bytes=0-1 probe, bytes=0- dropped after 2 MB, more ranges: 1 (HEAD and probe are no download, §5.5.2)', () => {
+    const events = appleCoreMediaSession(DAY1);
+    assert.deepEqual(only(events), row(1, 1, { '2024-05-01': 1 }));
+    assert.deepEqual(excluded(events), { 'no-body': 1, probe: 1 });
   });
 
-  it('counts Spotify fetching the file in sequential 10 MB ranges once', () => {
-    const events = spotifyChunks(DAY1);
-    assert.equal(events.length, 5);
-    assert.equal(only(events).downloads, 1);
+  it('Spotify-style 10 MB chunks that do not start at byte 0: 1 (any bytes of the episode count, §5.5.3)', () => {
+    assert.equal(total(spotifyChunks(DAY1, {}, 10 * MB)), 1);
   });
 
-  it('counts a browser full GET once', () => {
-    assert.equal(only([browserFullGet(DAY1)]).downloads, 1);
+  it('Overcast, Pocket Casts, Alexa and a browser, one full GET each from one household: 4 (four user agents, four listeners)', () => {
+    const events = [UA.overcast, UA.pocketCasts, UA.alexa, UA.chrome].map((userAgent) => browserFullGet(DAY1, { userAgent }));
+    assert.deepEqual(only(events), row(4, 4, { '2024-05-01': 4 }));
   });
 
-  it('counts play, pause and resume hours later on the same day as one download (§5.5.4 Scenario 2)', () => {
-    const morning = '2024-05-01T07:00:00.000Z';
-    const events = [...appleCoreMediaSession(morning), ...appleCoreMediaSession('2024-05-01T19:00:00.000Z')];
-    assert.equal(total(events), 1);
+  it('Googlebot, bingbot, curl, the Overcast and Pocket Casts crawlers: 0 (known bots, §5.5.2 Step 1.2 item 5)', () => {
+    const bots = [UA.googlebot, UA.bingbot, UA.curl, UA.overcastCrawler, UA.pocketCastsFeedParser];
+    const events = bots.map((userAgent) => browserFullGet(DAY1, { userAgent }));
+    assert.deepEqual(count(events).episodes, []);
+    assert.deepEqual(excluded(events), { bot: 5 });
   });
 
-  it('counts repeated full downloads by one listener on one day once', () => {
-    assert.equal(total([browserFullGet(DAY1), browserFullGet(after(DAY1, 600)), browserFullGet(after(DAY1, 7200))]), 1);
+  it('a missing or empty user agent: 0', () => {
+    const events = [null, ''].map((userAgent) => browserFullGet(DAY1, { userAgent }));
+    assert.deepEqual(excluded(events), { bot: 2 });
   });
 
-  it('counts the players of one listener household separately per app', () => {
-    const events = [...appleCoreMediaSession(DAY1), ...spotifyChunks(DAY1), browserFullGet(DAY1)];
-    assert.deepEqual(only(events), { station: 'radio-a', episode: 'ep-1', downloads: 3, listeners: 3, byDay: { '2024-05-01': 3 } });
+  it('HEAD and 304 Not Modified: 0 (no body)', () => {
+    const events = [
+      episodeEvent({ method: 'HEAD', bytesSent: 0, userAgent: UA.appleCoreMedia }),
+      episodeEvent({ status: 304, outcome: 'not-modified', bytesSent: 0, served: null }),
+    ];
+    assert.deepEqual(count(events).episodes, []);
+    assert.deepEqual(excluded(events), { 'no-body': 2 });
+  });
+
+  it('aborted after 100 KB: 0, reported under the minimum', () => {
+    const result = count([episodeEvent({ outcome: 'aborted', bytesSent: 100_000 })]);
+    assert.deepEqual(result.episodes, []);
+    assert.equal(result.excluded.underMinimum, 1);
+  });
+
+  it('Apple Watch sync (atc/…): 0 as a pre-loader (§5.5.2 Step 1.2 item 7); Overcast\'s own Watch app: 1', () => {
+    const watch = [UA.appleWatch, '(null)/(null) watchOS/8.8.1 model/Watch4,2 hwp/t8006 build/19U512 (6; dt:191)'];
+    assert.deepEqual(excluded(watch.map((userAgent) => browserFullGet(DAY1, { userAgent }))), { preloader: 2 });
+    assert.equal(total([browserFullGet(DAY1, { userAgent: UA.overcastWatch })]), 1);
+  });
+
+  it('a bytes=0-1 request answered 200 with the whole file: 1 (what was served decides, not the Range header)', () => {
+    assert.equal(total([episodeEvent({ at: DAY1, range: 'bytes=0-1', status: 200 })]), 1);
+    assert.deepEqual(excluded([rangeEvent(DAY1, 0, 0, 1)]), { probe: 1 });
+  });
+
+  it('IPv6: addresses in one /64 with one user agent are 1 listener; in two /64s, 2 (§5.5.4)', () => {
+    const one = [...spotifyChunks(DAY1, { ip: '2a02:8108:1234:5600:1c2b:3a4d:5e6f:7081' }), ...spotifyChunks(after(DAY1, 3600), { ip: '2a02:8108:1234:5600::42' })];
+    assert.deepEqual(only(one), row(1, 1, { '2024-05-01': 1 }));
+    const two = [...spotifyChunks(DAY1, { ip: '2a02:8108:1234:5600::42' }), ...spotifyChunks(DAY1, { ip: '2a02:8108:1234:5601::42' })];
+    assert.deepEqual(only(two), row(2, 2, { '2024-05-01': 2 }));
+  });
+
+  it('one IP with 50 user agents in a day: 0, all 50 reported as too many per IP (§5.5.2 Step 1.2 item 1); with perIp raised: 50', () => {
+    const events = Array.from({ length: 50 }, (_, i) => browserFullGet(after(DAY1, i * 60), { userAgent: `${UA.chrome} Agent/${i}` }));
+    const result = count(events);
+    assert.deepEqual(result.episodes, []);
+    assert.deepEqual(result.excluded.tooManyPerIp, { downloads: 50, ips: 1 });
+    assert.equal(total(events, { perIp: { maxUserAgents: 50 } }), 50);
+    assert.equal(total(events, { perIp: { maxUserAgents: 50, maxDownloads: 49 } }), 0);
+    assert.equal(total(events, { allowIps: ['203.0.113.0/24'] }), 50, 'an allowed NAT is not limited');
+  });
+
+  it('an IP under the limit is counted once its window closes, on the days its downloads qualified', () => {
+    const events = [browserFullGet(DAY1), browserFullGet(DAY1, { userAgent: UA.firefox }), browserFullGet(DAY2)];
+    assert.deepEqual(only(events), row(3, 2, { '2024-05-01': 2, '2024-05-02': 1 }));
+  });
+
+  it('requests from excluded data-centre ranges (CIDR, IPv4 and IPv6): 0, reported', () => {
+    const events = [
+      browserFullGet(DAY1, { ip: '198.51.100.20' }), browserFullGet(DAY1, { ip: '::ffff:198.51.100.21' }),
+      browserFullGet(DAY1, { ip: '2001:db8:dc:1::5' }), browserFullGet(DAY1, { ip: '203.0.113.5' }),
+    ];
+    const options = { excludeIps: ['198.51.100.0/24', '2001:db8:dc::/48'] };
+    assert.equal(total(events, options), 1);
+    assert.deepEqual(excluded(events, options), { 'data-centre': 3 });
+    assert.equal(total(events, { ...options, allowIps: ['198.51.100.20'] }), 2);
   });
 });
 
-describe('countPodcastDownloads: unique listeners (IP + user agent)', () => {
-  it('counts the same IP and user agent again on the next UTC day, as one listener', () => {
-    assert.deepEqual(only([browserFullGet(DAY1), browserFullGet(DAY2)]), {
-      station: 'radio-a', episode: 'ep-1', downloads: 2, listeners: 1, byDay: { '2024-05-01': 1, '2024-05-02': 1 },
-    });
+describe('countPodcastDownloads: delivery (bytes really sent)', () => {
+  it('an nginx hand-off with reported bytes counts them; without (null) it counts nothing and is reported', () => {
+    assert.equal(total([nginxHandoff(DAY1, null, EPISODE_SIZE)]), 1);
+    assert.equal(total([nginxHandoff(DAY1, [0, 5 * MB - 1], 500_000)]), 0, 'asked 5 MB, nginx sent 500 KB');
+    assert.equal(total([nginxHandoff(DAY1, [0, 5 * MB - 1], MINUTE_128K)]), 1);
+    assert.deepEqual(excluded([nginxHandoff(DAY1, null, null)]), { 'unknown-delivery': 1 });
   });
 
-  it('counts two users behind one IPv4 NAT with different user agents twice', () => {
-    const events = [browserFullGet(DAY1, { userAgent: UA.chrome }), browserFullGet(DAY1, { userAgent: UA.firefox })];
-    assert.deepEqual(only(events), { station: 'radio-a', episode: 'ep-1', downloads: 2, listeners: 2, byDay: { '2024-05-01': 2 } });
+  it('a failed response counts the bytes it delivered toward the listener\'s total', () => {
+    assert.equal(total([episodeEvent({ outcome: 'failed', bytesSent: 5 * MB })]), 1);
+    const half = [rangeEvent(DAY1, 0, null, 500_000, { outcome: 'failed' }), rangeEvent(after(DAY1, 5), 500_000, null, 500_000)];
+    assert.equal(total(half), 1);
   });
 
-  it('counts two IPv6 addresses in one /64 with the same user agent once', () => {
-    const events = [
-      ...spotifyChunks(DAY1, { ip: '2a02:8108:1234:5600:1c2b:3a4d:5e6f:7081' }),
-      ...spotifyChunks(after(DAY1, 3600), { ip: '2a02:8108:1234:5600::42' }),
-    ];
-    assert.equal(only(events).downloads, 1);
-    assert.equal(only(events).listeners, 1);
+  it('redirects count 0 (reported as unknown delivery) unless redirects: count-requests (§5.2, disclosed in the result)', () => {
+    const redirect = episodeEvent({ status: 302, delivery: 'redirect', bytesSent: null, served: { start: 0, end: EPISODE_SIZE - 1 } });
+    assert.deepEqual(excluded([redirect]), { 'unknown-delivery': 1 });
+    const counted = count([redirect], { redirects: 'count-requests' });
+    assert.equal(counted.episodes[0]?.downloads, 1);
+    assert.equal(counted.redirects, 'count-requests');
   });
 
-  it('counts IPv6 addresses in different /64s twice', () => {
-    const events = [
-      ...spotifyChunks(DAY1, { ip: '2a02:8108:1234:5600::42' }),
-      ...spotifyChunks(DAY1, { ip: '2a02:8108:1234:5601::42' }),
-    ];
-    assert.equal(only(events).downloads, 2);
-    assert.equal(only(events).listeners, 2);
-  });
-
-  it('treats ::ffff:a.b.c.d and a.b.c.d as one client', () => {
-    const events = [browserFullGet(DAY1, { ip: '::ffff:203.0.113.5' }), browserFullGet(after(DAY1, 60), { ip: '203.0.113.5' })];
-    assert.equal(total(events), 1);
-  });
-
-  it('counts listeners over all days, not per day', () => {
-    const events = [browserFullGet(DAY1), browserFullGet(DAY2), browserFullGet(DAY2, { ip: '198.51.100.7' })];
-    assert.deepEqual(only(events), {
-      station: 'radio-a', episode: 'ep-1', downloads: 3, listeners: 2, byDay: { '2024-05-01': 1, '2024-05-02': 2 },
-    });
-  });
-});
-
-describe('countPodcastDownloads: filtering (§5.5.2)', () => {
-  it('ignores bots: Googlebot, bingbot and curl (isbot flags curl)', () => {
-    assert.equal(isbot(UA.curl), true, 'isbot 5.2.3 classifies curl/x.y as a bot');
-    const events = [UA.googlebot, UA.bingbot, UA.curl, 'Wget/1.21.4', 'python-requests/2.31.0'].map((ua) => browserFullGet(DAY1, { userAgent: ua }));
-    assert.deepEqual(countPodcastDownloads(events), []);
-  });
-
-  it('ignores user agents matching extraBotPatterns, even with g or y flags', () => {
-    const ua = 'RadioApp/5.1 (iPhone; iOS 17.0)';
-    assert.equal(isbot(ua), false);
-    const events = [1, 2, 3, 4].map((n) => browserFullGet(DAY1, { ip: `198.51.100.${n}`, userAgent: ua }));
-    assert.equal(total(events), 4);
-    assert.equal(total(events, { extraBotPatterns: [/RadioApp/g] }), 0, 'a stateful g regex would skip every other event');
-    assert.equal(total(events, { extraBotPatterns: [/radioapp/iy] }), 0);
-    assert.equal(total(events, { extraBotPatterns: [/iPhone/y] }), 4, 'y stays anchored at the start');
-  });
-
-  it('ignores paired Apple Watch duplicates (§5.5.2 Step 1.2 item 7)', () => {
-    const watch = [UA.appleWatch, '(null)/(null) watchOS/5.1.3 model/Watch3,4 hwp/t8004 build/16S535 (6; dt:155)'];
-    assert.equal(total(watch.map((ua) => browserFullGet(DAY1, { userAgent: ua }))), 0);
-  });
-
-  it('counts podcast players isbot misreads as bots, unless the allow-list is emptied', () => {
-    assert.equal(isbot(UA.overcast), true, 'isbot calls Overcast a bot (URL in the user agent)');
-    const events = [browserFullGet(DAY1, { userAgent: UA.overcast }), browserFullGet(DAY1, { userAgent: 'Pocket Casts' })];
-    assert.equal(total(events), 2);
-    assert.equal(total(events, { allowUserAgentPatterns: [] }), 0);
-    assert.equal(total(events, { allowUserAgentPatterns: [...PODCAST_PLAYER_USER_AGENTS], extraBotPatterns: [/^Overcast/] }), 1);
-    assert.equal(total([browserFullGet(DAY1, { userAgent: UA.pocketCastsFeedParser })]), 0, 'the Pocket Casts crawler stays a bot');
-  });
-
-  it('counts HEAD-only clients as nothing', () => {
-    const heads = [0, 60, 3600].map((s) => episodeEvent({ at: after(DAY1, s), method: 'HEAD', bytesSent: 0, userAgent: UA.appleCoreMedia }));
-    assert.deepEqual(countPodcastDownloads(heads), []);
-  });
-
-  it('counts only bytes=0-1 probes as nothing, even many or completed ones', () => {
-    const probes = [0, 5, 10, 3600].map((s) => rangeEvent(after(DAY1, s), 0, 1, 2, { userAgent: UA.appleCoreMedia }));
-    probes.push(rangeEvent(after(DAY1, 20), 0, 1, 2, { range: 'bytes = 0-1', userAgent: UA.appleCoreMedia }));
-    assert.deepEqual(countPodcastDownloads(probes), []);
-    // A probe answered with the whole file (the server ignored Range) is still a probe.
-    assert.equal(total([episodeEvent({ at: DAY1, range: 'bytes=0-1', status: 200 })]), 0);
-  });
-
-  it('counts 304 Not Modified as nothing', () => {
-    const revalidations = [0, 60].map((s) => episodeEvent({ at: after(DAY1, s), status: 304, outcome: 'not-modified', bytesSent: 0 }));
-    assert.deepEqual(countPodcastDownloads(revalidations), []);
-  });
-
-  it('ignores recordings and media, whatever was sent', () => {
-    const events = [browserFullGet(DAY1, { kind: 'recording' }), browserFullGet(DAY1, { kind: 'media' })];
-    assert.deepEqual(countPodcastDownloads(events), []);
-  });
-
-  it('counts the authenticated episode kind too', () => {
-    assert.equal(total([browserFullGet(DAY1, { kind: 'episode', user: { id: 'u1' } })]), 1);
-  });
-
-  it('ignores denied, not-found, failed and rejected requests', () => {
-    const events = [
-      episodeEvent({ outcome: 'denied', status: 403, bytesSent: 0 }),
-      episodeEvent({ outcome: 'denied', status: 429, bytesSent: 0 }),
-      episodeEvent({ outcome: 'not-found', status: 404, bytesSent: 0, size: null }),
-      episodeEvent({ outcome: 'failed', status: 200, bytesSent: 5 * MB }),
-      episodeEvent({ outcome: 'rejected', status: 416, range: 'bytes=99999999999-', bytesSent: 0 }),
-    ];
-    assert.deepEqual(countPodcastDownloads(events), []);
-  });
-
-  it('ignores redirects (S3 sent the body, nothing says how much), events without a fileId or with a bad date', () => {
-    const events = [
-      episodeEvent({ status: 302, delivery: 'redirect', bytesSent: null }),
-      episodeEvent({ fileId: null }),
-      episodeEvent({ at: 'yesterday' }),
-    ];
-    assert.deepEqual(countPodcastDownloads(events), []);
-  });
-});
-
-describe('countPodcastDownloads: the byte threshold (§5.5.3)', () => {
-  it('does not count 100 KB of a 50 MB file (aborted)', () => {
-    assert.equal(total([episodeEvent({ outcome: 'aborted', bytesSent: 100_000 })]), 0);
-  });
-
-  it('uses bytesSent, not the requested range, when Node sent the body', () => {
-    assert.equal(total([rangeEvent(DAY1, 0, null, 500_000)]), 0);
-    assert.equal(total([rangeEvent(DAY1, 0, null, DEFAULT_MIN_BYTES)]), 1);
-  });
-
-  it('counts an nginx hand-off (bytesSent null) whose range covers at least minBytes', () => {
-    assert.equal(total([nginxHandoff(DAY1, `bytes=0-${DEFAULT_MIN_BYTES - 1}`)]), 1);
-    assert.equal(total([nginxHandoff(DAY1, 'bytes=0-')]), 1);
-    assert.equal(total([nginxHandoff(DAY1, null)]), 1);
-  });
-
-  it('does not count nginx hand-offs whose ranges stay under minBytes', () => {
-    assert.equal(total([nginxHandoff(DAY1, `bytes=0-${DEFAULT_MIN_BYTES - 2}`)]), 0);
-    assert.equal(total([nginxHandoff(DAY1, 'bytes=-500000')]), 0);
-  });
-
-  it('adds up the union of a listener\'s ranges, counting overlaps once', () => {
-    const half = DEFAULT_MIN_BYTES / 2;
-    assert.equal(total([nginxHandoff(DAY1, `bytes=0-${half - 1}`), nginxHandoff(after(DAY1, 5), `bytes=0-${half - 1}`)]), 0);
-    assert.equal(total([nginxHandoff(DAY1, `bytes=0-${half - 1}`), nginxHandoff(after(DAY1, 5), `bytes=${half}-${2 * half - 1}`)]), 1);
-    assert.equal(total([nginxHandoff(DAY1, `bytes=0-${half - 1}`), nginxHandoff(after(DAY1, 5), `bytes=${half}-${2 * half - 1}`, { userAgent: UA.spotify })]), 0,
+  it('unites a listener\'s ranges, counting overlaps once', () => {
+    const half = MINUTE_128K / 2;
+    assert.equal(total([rangeEvent(DAY1, 0, half - 1, half), rangeEvent(after(DAY1, 5), 0, half - 1, half)]), 0);
+    assert.equal(total([rangeEvent(DAY1, 0, half - 1, half), rangeEvent(after(DAY1, 5), half, 2 * half - 1, half)]), 1);
+    assert.equal(total([rangeEvent(DAY1, 0, half - 1, half), rangeEvent(after(DAY1, 5), half, 2 * half - 1, half, { userAgent: UA.spotify })]), 0,
       'bytes of another listener do not add up');
-    assert.equal(total([nginxHandoff(DAY1, `bytes=0-${half - 1}, ${2 * half}-${3 * half - 1}`)]), 1, 'multi-range requests');
+  });
+});
+
+describe('countPodcastDownloads: the per-episode minimum (§5.5.3)', () => {
+  it('one minute of audio plus the ID3 tag, from the bitrate', () => {
+    const info = { episodeInfo: () => ({ bitrate: 64_000, id3Bytes: 120_000 }) }; // 480,000 + 120,000
+    assert.equal(total([rangeEvent(DAY1, 0, null, 599_999)], info), 0);
+    assert.equal(total([rangeEvent(DAY1, 0, null, 600_000)], info), 1);
+    assert.deepEqual(count([rangeEvent(DAY1, 0, null, 600_000)], info).episodes[0]?.minimum, { bytes: 600_000, basis: 'bitrate' });
   });
 
-  it('counts a whole file smaller than minBytes (a short jingle)', () => {
-    assert.equal(total([browserFullGet(DAY1, { size: 300_000, bytesSent: 300_000 })]), 1);
-    assert.equal(total([browserFullGet(DAY1, { size: 300_000, bytesSent: 299_999, outcome: 'aborted' })]), 0);
+  it('from duration and size when the bitrate is not given', () => {
+    const info = { episodeInfo: () => ({ durationSeconds: 600, size: 10_000_000 }) }; // a minute is 1,000,000 bytes
+    assert.equal(total([rangeEvent(DAY1, 0, null, 999_999, { size: 10_000_000 })], info), 0);
+    assert.deepEqual(count([rangeEvent(DAY1, 0, null, 1_000_000, { size: 10_000_000 })], info).episodes[0]?.minimum, { bytes: 1_000_000, basis: 'duration' });
   });
 
-  it('treats a 200 that ignored the Range header as the whole file', () => {
-    assert.equal(total([nginxHandoff(DAY1, 'bytes=0-99', { status: 200 })]), 1);
+  it('the whole file when the bitrate is unknown; a fixed minBytes only when the host sets one', () => {
+    const noInfo = { episodeInfo: () => undefined };
+    assert.equal(total(appleCoreMediaSession(DAY1), noInfo), 0, '8 MB of a 50 MB file is not the whole file');
+    assert.equal(total([browserFullGet(DAY1)], noInfo), 1);
+    assert.deepEqual(countPodcastDownloads([browserFullGet(DAY1)]).episodes[0]?.minimum, { bytes: EPISODE_SIZE, basis: 'whole-file' });
+    assert.equal(total(appleCoreMediaSession(DAY1), { ...noInfo, minBytes: 960_000 }), 1);
   });
 
-  it('honours a custom minBytes (e.g. one minute at 64 kbit/s)', () => {
-    const events = [rangeEvent(DAY1, 0, null, 600_000)];
-    assert.equal(total(events), 0);
-    assert.equal(total(events, { minBytes: 480_000 }), 1);
-  });
-
-  it('counts open-ended hand-offs of files of unknown size', () => {
-    assert.equal(total([nginxHandoff(DAY1, 'bytes=0-', { size: null })]), 1);
-    assert.equal(total([nginxHandoff(DAY1, 'bytes=-2000000', { size: null })]), 0, 'a suffix of an unknown size cannot be placed');
+  it('asks episodeInfo per episode with the route ids, and keys two podcasts with one episode id apart', () => {
+    const asked: string[] = [];
+    const events = [browserFullGet(DAY1), browserFullGet(DAY1, { ids: { station: 'radio-a', podcast: 'pod-2', episode: 'ep-1' } })];
+    const episodeInfo = (ep: { podcast: string | null; episode: string }) => {
+      asked.push(`${ep.podcast}/${ep.episode}`);
+      return { bitrate: 128_000 };
+    };
+    const result = countPodcastDownloads(events, { episodeInfo });
+    assert.deepEqual(result.episodes.map((c) => [c.podcast, c.episode, c.downloads]), [['pod-1', 'ep-1', 1], ['pod-2', 'ep-1', 1]]);
+    assert.deepEqual(asked, ['pod-1/ep-1', 'pod-2/ep-1']);
   });
 });
 
 describe('countPodcastDownloads: measurement windows (§5.5.1)', () => {
   const lateMonday = '2024-05-06T22:00:00.000Z';
 
+  it('100 KB at T0, full downloads at T0+23 h and T0+25 h: 1 in rolling-24h (the window opens when the download qualifies)', () => {
+    const events = [rangeEvent(DAY1, 0, null, 100_000), browserFullGet(after(DAY1, 23 * 3600)), browserFullGet(after(DAY1, 25 * 3600))];
+    assert.deepEqual(only(events, { window: 'rolling-24h' }), row(1, 1, { '2024-05-02': 1 }));
+  });
+
+  it('one minute split across midnight: 1, on the day it qualified (bytes are not thrown away at midnight)', () => {
+    const events = [rangeEvent('2024-05-06T23:59:30.000Z', 0, 599_999, 600_000), rangeEvent('2024-05-07T00:00:30.000Z', 600_000, 1_199_999, 600_000)];
+    assert.deepEqual(only(events), row(1, 1, { '2024-05-07': 1 }));
+    assert.deepEqual(only(events, { window: 'rolling-24h' }), row(1, 1, { '2024-05-07': 1 }));
+  });
+
+  it('bytes stop adding up 24 h after the first of them; that attempt is reported under the minimum', () => {
+    const events = [rangeEvent(DAY1, 0, 599_999, 600_000), rangeEvent(after(DAY1, 24 * 3600), 600_000, 1_199_999, 600_000)];
+    const result = count(events);
+    assert.deepEqual(result.episodes, []);
+    assert.equal(result.excluded.underMinimum, 2);
+  });
+
   it('utc-day counts across midnight twice, rolling-24h once', () => {
     const events = [browserFullGet(lateMonday), browserFullGet('2024-05-07T03:00:00.000Z')];
     assert.deepEqual(only(events).byDay, { '2024-05-06': 1, '2024-05-07': 1 });
-    assert.deepEqual(only(events, { window: 'utc-day' }), only(events));
-    assert.deepEqual(only(events, { window: 'rolling-24h' }), {
-      station: 'radio-a', episode: 'ep-1', downloads: 1, listeners: 1, byDay: { '2024-05-06': 1 },
-    });
-  });
-
-  it('rolling-24h counts again from 24 h after the first request of a download', () => {
-    const events = [browserFullGet(lateMonday), browserFullGet('2024-05-07T21:59:59.999Z'), browserFullGet('2024-05-07T22:00:00.000Z')];
-    assert.deepEqual(only(events, { window: 'rolling-24h' }).byDay, { '2024-05-06': 1, '2024-05-07': 1 });
-    assert.deepEqual(only(events).byDay, { '2024-05-06': 1, '2024-05-07': 1 });
+    assert.deepEqual(only(events, { window: 'rolling-24h' }).byDay, { '2024-05-06': 1 });
   });
 
   it('reproduces the §5.5.1 example table (calendar 1,1,0,1; first-touch rolling 1,0,1,1)', () => {
@@ -312,104 +281,88 @@ describe('countPodcastDownloads: measurement windows (§5.5.1)', () => {
     assert.deepEqual(rows('rolling-24h'), [1, 0, 1, 1]);
   });
 
-  it('joins a download\'s ranges across midnight only in rolling-24h', () => {
-    const events = [rangeEvent('2024-05-06T23:59:30.000Z', 0, 599_999, 600_000), rangeEvent('2024-05-07T00:00:30.000Z', 600_000, 1_199_999, 600_000)];
-    assert.equal(total(events), 0, 'utc-day: 600 KB on each day');
-    assert.deepEqual(only(events, { window: 'rolling-24h' }).byDay, { '2024-05-06': 1 });
+  it('last-touch: requests every 20 h keep one download open', () => {
+    const events = [0, 20, 40, 60].map((h) => browserFullGet(after(DAY1, h * 3600)));
+    assert.equal(total(events, { window: 'rolling-24h-last-touch' }), 1);
+    assert.equal(total(events, { window: 'rolling-24h' }), 2);
   });
 
-  it('does not let a too-short request in one window hold back a download in the next', () => {
-    const events = [rangeEvent(lateMonday, 0, null, 100_000), browserFullGet('2024-05-07T23:00:00.000Z')];
-    assert.deepEqual(only(events, { window: 'rolling-24h' }).byDay, { '2024-05-07': 1 });
-    assert.deepEqual(only(events).byDay, { '2024-05-07': 1 });
+  it('play, pause and resume hours later on the same day: 1 (§5.5.4 Scenario 2)', () => {
+    assert.equal(total([...appleCoreMediaSession('2024-05-01T07:00:00.000Z'), ...appleCoreMediaSession('2024-05-01T19:00:00.000Z')]), 1);
   });
 });
 
-describe('countPodcastDownloads: output', () => {
-  it('returns [] for no events', () => {
-    assert.deepEqual(countPodcastDownloads([]), []);
-  });
-
-  it('groups by station and episode, sorted by station (null first) then episode', () => {
-    const events = [
-      browserFullGet(DAY1, { station: 'radio-b', fileId: 'ep-1' }),
-      browserFullGet(DAY1, { station: 'radio-a', fileId: 'ep-2' }),
-      browserFullGet(DAY1, { station: 'radio-a', fileId: 'ep-10' }),
-      browserFullGet(DAY1, { station: null, fileId: 'ep-9' }),
-      browserFullGet(DAY1, { station: 'radio-b', fileId: 'ep-1', ip: '198.51.100.9' }),
-    ];
-    assert.deepEqual(countPodcastDownloads(events).map((c) => [c.station, c.episode, c.downloads]), [
-      [null, 'ep-9', 1], ['radio-a', 'ep-10', 1], ['radio-a', 'ep-2', 1], ['radio-b', 'ep-1', 2],
-    ]);
-  });
-
-  it('keeps the same episode id on two stations apart', () => {
-    const events = [browserFullGet(DAY1, { station: 'radio-a' }), browserFullGet(DAY1, { station: 'radio-b' })];
-    assert.deepEqual(countPodcastDownloads(events).map((c) => [c.station, c.downloads, c.listeners]), [['radio-a', 1, 1], ['radio-b', 1, 1]]);
-  });
-
-  it('gives the same result for events in any order, and lists days in date order', () => {
-    const events = [
-      ...appleCoreMediaSession('2024-05-03T10:00:00.000Z'), browserFullGet(DAY2), ...spotifyChunks(DAY1),
-      ...appleCoreMediaSession(DAY1), browserFullGet(DAY1),
-    ];
-    const expected = { station: 'radio-a', episode: 'ep-1', downloads: 5, listeners: 3, byDay: { '2024-05-01': 3, '2024-05-02': 1, '2024-05-03': 1 } };
+describe('countPodcastDownloads: input', () => {
+  it('gives the same result for an array in any order', () => {
+    const events = [...appleCoreMediaSession('2024-05-03T10:00:00.000Z'), browserFullGet(DAY2), ...spotifyChunks(DAY1), ...appleCoreMediaSession(DAY1), browserFullGet(DAY1)];
+    const expected = row(5, 3, { '2024-05-01': 3, '2024-05-02': 1, '2024-05-03': 1 });
     assert.deepEqual(only(events), expected);
-    assert.deepEqual(Object.keys(only([...events].reverse()).byDay), ['2024-05-01', '2024-05-02', '2024-05-03']);
     assert.deepEqual(only([...events].reverse()), expected);
   });
 
-  it('accepts any iterable, such as a generator over a log', () => {
+  it('reads a generator or an async iterable as a stream in time order, tolerating disorder within reorderMs', async () => {
+    const events = [...spotifyChunks(DAY1), browserFullGet(DAY2)];
+    const shuffled = [events[1], events[0], ...events.slice(2)] as DownloadEvent[];
     function* log(): Generator<DownloadEvent> {
-      yield* appleCoreMediaSession(DAY1);
-      yield browserFullGet(DAY2);
+      yield* shuffled;
     }
-    assert.equal(total(log()), 2);
+    async function* remote(): AsyncGenerator<DownloadEvent> {
+      yield* shuffled;
+    }
+    assert.equal(countPodcastDownloads(log(), BITRATE_128K).episodes[0]?.downloads, 2);
+    const result = await countPodcastDownloads(remote(), BITRATE_128K);
+    assert.equal(result.episodes[0]?.downloads, 2);
+    const late = countPodcastDownloads(log(), { ...BITRATE_128K, reorderMs: 0 });
+    assert.equal(late.excluded.requests.late, 1);
+  });
+
+  it('falls back to fileId and station for events without ids, and reports events without an episode id or time', () => {
+    assert.equal(total([browserFullGet(DAY1, { ids: {} })]), 1);
+    assert.deepEqual(excluded([episodeEvent({ fileId: null, ids: {} }), episodeEvent({ at: 'yesterday' })]), { 'bad-event': 2 });
+  });
+
+  it('ignores recordings and media entirely', () => {
+    const result = count([browserFullGet(DAY1, { kind: 'recording' }), browserFullGet(DAY1, { kind: 'media' })]);
+    assert.deepEqual(result.episodes, []);
+    assert.deepEqual(excluded([browserFullGet(DAY1, { kind: 'media' })]), {});
   });
 
   it('does not modify the events', () => {
     const events = spotifyChunks(DAY1);
     const copy = structuredClone(events);
-    countPodcastDownloads(events, { window: 'rolling-24h' });
+    count(events, { window: 'rolling-24h' });
     assert.deepEqual(events, copy);
   });
 
-  it('handles a large log in reasonable time', () => {
-    const events: DownloadEvent[] = [];
-    for (let i = 0; i < 2000; i += 1) {
-      events.push(...spotifyChunks(after(DAY1, i * 30), { ip: `10.0.${i >> 8}.${i & 255}`, fileId: `ep-${i % 7}` }));
-    }
-    const chunk = 64 * 1024; // one slow listener fetching 64 KB at a time, in scrambled order
-    for (let start = 0; start < 4 * MB; start += chunk) {
-      events.push(rangeEvent(after(DAY1, (start * 7919) % 3600), start, start + chunk - 1, chunk, { ip: '192.0.2.1', fileId: 'ep-slow' }));
-    }
-    const started = performance.now();
-    assert.equal(total(events), 2001);
-    assert.ok(performance.now() - started < 5000, 'no quadratic blow-up');
+  it('sorts rows by station (null first), podcast, then episode', () => {
+    const events = [
+      browserFullGet(DAY1, { station: 'radio-b', fileId: 'ep-1' }), browserFullGet(DAY1, { station: 'radio-a', fileId: 'ep-2' }),
+      browserFullGet(DAY1, { station: 'radio-a', fileId: 'ep-10' }), browserFullGet(DAY1, { station: null, fileId: 'ep-9' }),
+    ];
+    assert.deepEqual(count(events).episodes.map((c) => [c.station, c.episode]), [[null, 'ep-9'], ['radio-a', 'ep-10'], ['radio-a', 'ep-2'], ['radio-b', 'ep-1']]);
   });
 });
 
 describe('countPodcastDownloads: options', () => {
-  it('validates options up front, even with no events', () => {
+  it('validates options up front, naming the option', () => {
     const bad: unknown[] = [
-      null, 'utc-day', [], { window: 'daily' }, { window: 'rolling' }, { window: null },
-      { minBytes: 0 }, { minBytes: -1 }, { minBytes: 1.5 }, { minBytes: Number.NaN }, { minBytes: Infinity }, { minBytes: '960000' },
-      { extraBotPatterns: /bot/ }, { extraBotPatterns: ['bot'] }, { extraBotPatterns: null },
-      { allowUserAgentPatterns: 'Overcast' }, { minbytes: 1000 }, { windows: 'utc-day' },
+      null, 'utc-day', [], { window: 'daily' }, { minBytes: 0 }, { minBytes: 1.5 }, { minBytes: '960000' },
+      { extraBotPatterns: /bot/ }, { extraBotPatterns: ['bot'] }, { allowUserAgentPatterns: 'Overcast' }, { minbytes: 1000 },
+      { perIp: { maxUserAgents: 0 } }, { perIp: { maxUA: 3 } }, { excludeIps: ['10.0.0.0/33'] }, { excludeIps: ['not-an-ip'] },
+      { allowIps: '10.0.0.0/8' }, { redirects: 'count' }, { episodeInfo: 'catalog' }, { reorderMs: -1 },
     ];
     for (const options of bad) {
-      assert.throws(() => countPodcastDownloads([], options as PodcastCountOptions), TypeError, JSON.stringify(options) ?? String(options));
+      assert.throws(() => countPodcastDownloads([], options as PodcastCountOptions), (err: Error) => err instanceof TypeError && err.message.startsWith('countPodcastDownloads: '), JSON.stringify(options));
     }
+    assert.throws(() => countPodcastDownloads([], { perIp: { maxUserAgents: 0 } }), /perIp\.maxUserAgents must be/);
   });
 
-  it('accepts valid options and undefined values as defaults', () => {
-    assert.deepEqual(countPodcastDownloads([], {}), []);
-    assert.deepEqual(countPodcastDownloads([], { window: undefined, minBytes: undefined, extraBotPatterns: undefined }), []);
-    assert.deepEqual(countPodcastDownloads([], { window: 'rolling-24h', minBytes: 1, extraBotPatterns: [], allowUserAgentPatterns: [] }), []);
-  });
-
-  it('defaults minBytes to one minute at 128 kbit/s', () => {
-    assert.equal(DEFAULT_MIN_BYTES, 960_000);
-    assert.equal(EPISODE_SIZE > DEFAULT_MIN_BYTES, true);
+  it('applies extraBotPatterns (even with g or y flags) and allowUserAgentPatterns before the rules', () => {
+    const ua = 'RadioApp/5.1 (iPhone; iOS 17.0)';
+    const events = [1, 2, 3, 4].map((n) => browserFullGet(DAY1, { ip: `198.51.100.${n}`, userAgent: ua }));
+    assert.equal(total(events), 4);
+    assert.equal(total(events, { extraBotPatterns: [/RadioApp/g] }), 0, 'a stateful g regex would skip every other event');
+    assert.equal(total(events, { extraBotPatterns: [/iPhone/y] }), 4, 'y stays anchored at the start');
+    assert.equal(total([browserFullGet(DAY1, { userAgent: 'zzz' })], { allowUserAgentPatterns: [/^zzz$/] }), 1);
   });
 });
