@@ -1,5 +1,5 @@
 /** Download history figures for the reports page and API: per day, per episode (IAB unique downloads). */
-import { countPodcastDownloads } from '../lib/entry/podcast-stats';
+import { countPodcastDownloads, type EpisodeInfo } from '../lib/entry/podcast-stats';
 import type { Db } from './db/database';
 
 export interface DailyFigure { day: string; downloads: number; bytes: number }
@@ -9,7 +9,8 @@ export interface RefusalFigure { day: string; count: number }
 
 /**
  * A station's figures since `days` ago: downloads and bytes per day (aggregated in SQL over every
- * row), IAB unique downloads per episode (from the episode GETs answered 200/206, all of them),
+ * row), IAB unique downloads per episode (from the episode GETs answered 200/206, all of them) and
+ * what the count excluded by reason,
  * the newest `latest` rows for the table, and per day how many requests naming this station were
  * refused before authentication (kept out of the history).
  */
@@ -28,13 +29,19 @@ export function stationReport(db: Db, shortcode: string, days = 30, latest = 500
   }
   const station = db.station(shortcode);
   const titles = new Map<string, string>();
-  if (station) for (const e of db.files(station.id, 'episode')) titles.set(String(e.id), e.title);
-  const episodes: EpisodeFigure[] = countPodcastDownloads(db.episodeDownloads(shortcode, since)).map((c) => ({
+  const audio = new Map<string, EpisodeInfo>();
+  for (const e of station ? db.files(station.id, 'episode') : []) {
+    titles.set(String(e.id), e.title);
+    audio.set(String(e.id), { ...(e.duration_s ? { durationSeconds: e.duration_s } : {}), ...(e.size ? { size: e.size } : {}) });
+  }
+  // IAB v2.3: one minute of each episode's audio (from its duration and size), else the whole file.
+  const counts = countPodcastDownloads(db.episodeDownloads(shortcode, since), { episodeInfo: (ep) => audio.get(ep.episode) });
+  const episodes: EpisodeFigure[] = counts.episodes.map((c) => ({
     episode: c.episode,
     title: titles.get(c.episode) ?? `#${c.episode}`,
     downloads: c.downloads,
     listeners: c.listeners,
   }));
   const refused: RefusalFigure[] = db.refusalsPerDay(shortcode, since.slice(0, 10));
-  return { since, rows: db.downloads(shortcode, since, latest), daily: [...daily.values()], episodes, refused };
+  return { since, rows: db.downloads(shortcode, since, latest), daily: [...daily.values()], episodes, excluded: counts.excluded, refused };
 }

@@ -96,7 +96,7 @@ export function historyPage(user: User, station: Station, daily: DailyFigure[], 
 <div class="charts">
   <section class="card"><h2>Downloads and bytes per day</h2><canvas id="daily" height="220"></canvas></section>
   <section class="card"><h2>Unique podcast downloads per episode</h2><canvas id="episodes" height="220"></canvas>
-  <p class="note">Counted as the IAB Podcast Measurement guidelines describe: IP + user agent per episode per UTC day, bots and probes excluded.</p></section>
+  <p class="note">Counted as the IAB Podcast Measurement guidelines v2.3 describe: IP + user agent per episode per UTC day, at least one minute of the episode's audio (the whole file when its duration is unknown); bots, Apple Watch pre-loads and probes excluded.</p></section>
 </div>
 <section class="card"><h2>Latest requests</h2>
 <table class="files"><thead><tr><th>Time</th><th>User</th><th>Kind</th><th>File</th><th>Outcome</th><th>Status</th><th>Range</th><th>Bytes</th><th>Client</th></tr></thead>
