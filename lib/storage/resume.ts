@@ -5,6 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { OptionsReader } from '../options/reader';
 import { isStorageError } from './errors';
 
 /** How often and how patiently to resume. */
@@ -30,21 +31,33 @@ export interface ResumeOptions {
   slowBelowBytesPerSecond?: number;
 }
 
-/** Validates {@link ResumeOptions} once. */
+/** The keys of {@link ResumeOptions}; any other key is refused. */
+export const RESUME_KEYS = ['attempts', 'backoffMs', 'releaseAfterMs', 'slowBelowBytesPerSecond'] as const;
+
+/**
+ * Reads {@link ResumeOptions} with the reader's factory and path in every message, so a bad
+ * value nested in s3Storage says `s3Storage: resume.attempts must be a whole number from 0 to 20`.
+ *
+ * @example
+ * const resume = readResume(OptionsReader.of('s3Storage', options, S3_KEYS).nested('resume', RESUME_KEYS));
+ */
+export function readResume(o: OptionsReader): Required<ResumeOptions> {
+  return {
+    attempts: o.integer('attempts', { min: 0, max: 20 }, 3),
+    backoffMs: o.integer('backoffMs', { min: 0, max: 60_000 }, 200),
+    releaseAfterMs: o.integer('releaseAfterMs', { min: 0, max: 2_147_483_647 }, 5000),
+    slowBelowBytesPerSecond: o.integer('slowBelowBytesPerSecond', { min: 0, max: Number.MAX_SAFE_INTEGER }, 32 * 1024),
+  };
+}
+
+/**
+ * Validates {@link ResumeOptions} once, as the `resume` option of `factory` (unknown keys refused).
+ *
+ * @example
+ * normalizeResume({ attempts: 2 }, 'myStorage') // { attempts: 2, backoffMs: 200, releaseAfterMs: 5000, slowBelowBytesPerSecond: 32768 }
+ */
 export function normalizeResume(options: ResumeOptions | undefined, factory: string): Required<ResumeOptions> {
-  const attempts = options?.attempts ?? 3;
-  const backoffMs = options?.backoffMs ?? 200;
-  const releaseAfterMs = options?.releaseAfterMs ?? 5000;
-  const slowBelowBytesPerSecond = options?.slowBelowBytesPerSecond ?? 32 * 1024;
-  if (!Number.isInteger(releaseAfterMs) || releaseAfterMs < 0 || releaseAfterMs > 2_147_483_647) {
-    throw new TypeError(`${factory}: resume.releaseAfterMs must be a whole number of ms`);
-  }
-  if (!Number.isInteger(slowBelowBytesPerSecond) || slowBelowBytesPerSecond < 0) {
-    throw new TypeError(`${factory}: resume.slowBelowBytesPerSecond must be a whole number of bytes per second, 0 or more`);
-  }
-  if (!Number.isInteger(attempts) || attempts < 0 || attempts > 20) throw new TypeError(`${factory}: resume.attempts must be 0…20`);
-  if (!Number.isInteger(backoffMs) || backoffMs < 0 || backoffMs > 60_000) throw new TypeError(`${factory}: resume.backoffMs must be 0…60000`);
-  return { attempts, backoffMs, releaseAfterMs, slowBelowBytesPerSecond };
+  return readResume(OptionsReader.of(factory, options, RESUME_KEYS, 'resume.'));
 }
 
 /** Reopens the object from `offset` bytes after the original start (same version). */

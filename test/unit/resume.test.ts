@@ -119,4 +119,8 @@ describe('normalizeResume', () => {
         err instanceof TypeError && /s3Storage: resume\.slowBelowBytesPerSecond/.test(err.message));
     }
   });
+
+  it('refuses unknown keys with their full path', () => {
+    assert.throws(() => normalizeResume({ retries: 2 } as never, 's3Storage'), /^TypeError: s3Storage: unknown option resume\.retries /);
+  });
 });
