@@ -18,6 +18,31 @@ describe('s3Storage options', () => {
     assert.throws(() => s3Storage({ client, bucket: 'radio', accel: { urlExpiresIn: 0 } }), /urlExpiresIn/);
     assert.throws(() => s3Storage({ client, bucket: 'radio', delivery: 'accel' }), /accel/);
   });
+  it('names the full option path and refuses unknown keys', () => {
+    const message = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (err) {
+        assert.ok(err instanceof TypeError);
+        return err.message;
+      }
+      return assert.fail('no TypeError');
+    };
+    assert.equal(message(() => s3Storage({ client, bucket: 'radio', accel: { urlExpiresIn: 0 } })), 's3Storage: accel.urlExpiresIn must be a whole number from 1 to 604800');
+    assert.equal(message(() => s3Storage({ client, bucket: 'radio', accel: { location: 'x' } })),
+      's3Storage: accel.location must be an nginx location path starting with "/", without ?, #, % or spaces');
+    assert.equal(message(() => s3Storage({ client, bucket: 'radio', resume: { attempts: 21 } })), 's3Storage: resume.attempts must be a whole number from 0 to 20');
+    assert.match(message(() => s3Storage({ client, bucket: 'radio', resume: { attemps: 2 } } as never)), /^s3Storage: unknown option resume\.attemps /);
+    assert.match(message(() => s3Storage({ client, bucket: 'radio', accel: { expiresIn: 9 } } as never)), /^s3Storage: unknown option accel\.expiresIn /);
+    assert.match(message(() => s3Storage({ client, bucket: 'radio', prefx: 'a/' } as never)), /^s3Storage: unknown option prefx /);
+    assert.equal(message(() => s3Storage({ client, bucket: 'radio', onResume: 1 } as never)), 's3Storage: onResume must be a function');
+    assert.equal(message(() => s3Storage(undefined as never)), 's3Storage: client must be an S3Client');
+  });
+  it('fills in the defaults', () => {
+    const s = s3Storage({ client, bucket: 'radio', accel: {} });
+    assert.equal(s.accelLocation, '/_station_files/s3');
+    assert.equal(s.prefix, '');
+  });
   it('resolves auto to accel with accel settings, stream without', () => {
     assert.equal(s3Storage({ client, bucket: 'radio', accel: {} }).delivery, 'accel');
     assert.equal(s3Storage({ client, bucket: 'radio' }).delivery, 'stream');
