@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isStorageError, type StorageErrorCode } from '../../lib/storage/errors';
 import { fileEtag, localStorage, type LocalStorageOptions } from '../../lib/storage/local';
+import { LOCAL_FULL_SUFFIX, localAccelTarget } from '../../lib/storage/local-accel';
 import { makeTempDir, readAll, type TempDir } from '../support/fixtures-local';
 
 const MTIME = new Date('2026-03-14T09:26:53Z'); // 0x69b529dd seconds
@@ -206,6 +207,16 @@ describe('localStorage', () => {
       });
     }
 
+    it('names the option in its message and refuses unknown keys', () => {
+      assert.throws(() => localStorage({ root: '/srv', accelPrefix: 'x' }), {
+        name: 'TypeError',
+        message: 'localStorage: accelPrefix must be an nginx location path starting with "/", without ?, #, % or spaces',
+      });
+      assert.throws(() => localStorage({ root: '' }), { name: 'TypeError', message: 'localStorage: root must be a non-empty directory path' });
+      assert.throws(() => localStorage({ root: '/srv', accel: '/x' } as never), /^TypeError: localStorage: unknown option accel /);
+      assert.equal(localStorage({ root: '/srv', accelPrefix: '/internal/media//' }).accelPrefix, '/internal/media');
+    });
+
     it('picks the delivery mode', () => {
       assert.equal(localStorage({ root }).delivery, 'stream');
       assert.equal(localStorage({ root, accelPrefix: '/internal/media' }).delivery, 'accel');
@@ -280,5 +291,12 @@ describe('open() with the metadata stat() returned', () => {
     } finally {
       await dir.cleanup();
     }
+  });
+});
+
+describe('localAccelTarget', () => {
+  it('sends a planned range to the prefix, a whole file to the twin location, segments encoded', () => {
+    assert.deepEqual(localAccelTarget('/internal/media', ['my show', '100%.mp3'], { start: 0, end: 9 }), { uri: '/internal/media/my%20show/100%25.mp3' });
+    assert.deepEqual(localAccelTarget('/internal/media', ['a.mp3']), { uri: `/internal/media${LOCAL_FULL_SUFFIX}/a.mp3` });
   });
 });
