@@ -36,7 +36,7 @@ export function packProject(dest: string, projectDir = REPO): string {
       const e = err as { stdout?: string; stderr?: string; message: string };
       throw new Error(`building ${projectDir} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
     }
-    const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dest], { cwd: stage, env: npmEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dest], { cwd: stage, env: npmEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const packed = JSON.parse(out) as { filename: string }[];
     return path.join(dest, packed[0]!.filename);
   } finally {
