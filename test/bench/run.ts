@@ -4,16 +4,18 @@
 // failed or missed its target, 130/143 on SIGINT/SIGTERM (after cleaning up).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { killAllChildren } from './lib/child';
 import { createContext, type BenchContext } from './lib/context';
 import { markdownTable, metric, writeResults } from './lib/report';
 import { cleanStaleRuns, REPO_ROOT } from './lib/s3env';
+import * as accelReports from './scenarios/accel-reports';
 import * as localFiles from './scenarios/local-files';
 import * as memoryMatrix from './scenarios/memory-matrix';
 import * as overhead from './scenarios/overhead';
+import * as podcastCounting from './scenarios/podcast-counting';
 import * as podcastPattern from './scenarios/podcast-pattern';
 import * as s3Accel from './scenarios/s3-accel';
 import * as s3Concurrency from './scenarios/s3-concurrency';
@@ -33,6 +35,8 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   'memory-matrix': memoryMatrix.run,
   'podcast-pattern': podcastPattern.run,
   overhead: overhead.run,
+  'podcast-counting': podcastCounting.run,
+  'accel-reports': accelReports.run,
 };
 
 function parseArgs(argv: string[]): { names: string[]; scale: number } {
@@ -60,6 +64,8 @@ async function main(): Promise<number> {
   mkdirSync(tmpRoot, { recursive: true });
   await cleanStaleRuns(tmpRoot);
   const runDir = mkdtempSync(path.join(tmpRoot, 'bench-'));
+  // Marks the run as alive for other runners' cleanStaleRuns, also when it starts no Ceph.
+  writeFileSync(path.join(runDir, 'runner.pid'), String(process.pid));
   const ctx = createContext(scale, runDir);
   const started = Date.now();
   let interrupted = 0;

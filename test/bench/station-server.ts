@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import passport from 'passport';
 import {
-  createStationFiles, fileHandler, jsonLinesLog, staticPermissions,
+  createNginxReports, createStationFiles, fileHandler, jsonLinesLog, staticPermissions,
   type DownloadSink, type FileRef,
 } from '../../lib';
 import { ApiKeyStrategy } from '../support/passport-strategies';
@@ -40,11 +40,14 @@ function main(): void {
     process.stderr.write(`station-server: ${err.message}\n`);
   };
 
+  const reports = spec.reports ? createNginxReports({ ...spec.reports, onError }) : undefined;
   const app = express();
   app.disable('x-powered-by');
   app.use((req, res, next) => {
     if (!sampler.handle(req, res)) next();
   });
+  // The receiver's counters (reported, timedOut, …), for scenarios that check every hand-off was reported.
+  app.get('/__bench/reports', (_req, res) => void res.json(reports?.stats() ?? null));
   for (const mount of spec.mounts) {
     let onDownload: DownloadSink | undefined;
     if (mount.log === 'noop') onDownload = () => undefined;
@@ -58,6 +61,8 @@ function main(): void {
       storages,
       catalog: { mediaFile: ({ id }) => ref(id), episode: ({ episode }) => ref(episode) },
       ...(onDownload ? { onDownload } : {}),
+      ...(mount.reports && reports ? { nginxReports: reports } : {}),
+      ...(mount.noPublicRateLimit ? { publicRateLimit: false as const } : {}),
       onError,
     });
     app.use(mount.at, auth.initialize(), mount.router === 'media' ? files.media() : files.podcasts());

@@ -34,7 +34,7 @@ let stack: ReportStack;
 before(async () => {
   fixtures = await createFixtures(NAME, files);
   const s3 = s3Storage({ client, bucket: cfg.bucket, prefix: fixtures.s3Prefix, accel: {} });
-  stack = await startReportStack({ localRoot: fixtures.localRoot, s3, files: episodes, timeoutMs: 30_000, accessLogFormat: ACCESS, workers: 2 });
+  stack = await startReportStack({ localRoot: fixtures.localRoot, s3, files: episodes, timeoutMs: 600_000, accessLogFormat: ACCESS, workers: 2 });
 });
 after(async () => {
   await stack?.stop();
@@ -116,6 +116,10 @@ test(`${CLIENTS} clients for ${SECONDS} s: one event per request, each hand-off 
   const lines = stack.nginx.accessLog().trim().split('\n').map((l) => l.split(' '));
   assert.equal(lines.length, sent.length, "nginx's access log has one line per request");
   let handOffs = 0;
+  const kindOf = new Map(sent.map((s) => [s.id, s]));
+  const unreported = events.filter((e) => e.delivery === 'accel' && e.report !== 'nginx')
+    .map((e) => ({ ...kindOf.get(e.id), report: e.report, status: e.status, range: e.range, line: lines.find((l) => l[1] === e.id)?.join(' ') }));
+  assert.deepEqual(unreported, [], `stats ${JSON.stringify(stack.reports.stats())}`);
   for (const [requestId, id, status, bytes] of lines) {
     const e = byId.get(id ?? '');
     assert.ok(e, `no event for nginx's line ${requestId} ${id}`);

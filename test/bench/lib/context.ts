@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { nginxConfig } from '../../../lib';
+import { nginxConfig, type NginxReportConfig } from '../../../lib';
 import { freePort, startNginx, type NginxInstance } from '../../support/nginx';
 import { createTestS3Client, putObjectStream, sha256OfRange, writeDeterministicFile } from '../../support/s3';
 import { startChild, type BenchChild } from './child';
@@ -51,7 +51,7 @@ export interface BenchContext {
    * front of `appPort`, plus a plain `location /direct/ { alias mediaRoot/; }` server on directUrl,
    * plus `extra` (more http-level config, e.g. another server block) when given.
    */
-  nginx(appPort: number, spec: ServerSpec, extra?: string): Promise<NginxInstance & { directUrl: string }>;
+  nginx(appPort: number, spec: ServerSpec, extra?: string, report?: NginxReportConfig): Promise<NginxInstance & { directUrl: string }>;
   emit(m: Metric): void;
   log(msg: string): void;
   lines: Metric[];
@@ -157,10 +157,10 @@ export function createContext(scale: number, runDir: string): BenchContext {
       await s3();
       return track(await startChild('buffering-proxy', 'buffering-proxy.ts', env));
     },
-    nginx: async (appPort, spec, extra) => {
+    nginx: async (appPort, spec, extra, report) => {
       const [port, directPort] = [await freePort(), await freePort()];
       const { storages, client } = buildStorages(spec);
-      const generated = await nginxConfig({ listen: `127.0.0.1:${port}`, app: `127.0.0.1:${appPort}`, storages }).finally(() => client?.destroy());
+      const generated = await nginxConfig({ listen: `127.0.0.1:${port}`, app: `127.0.0.1:${appPort}`, storages, report }).finally(() => client?.destroy());
       const config = `${generated}\n# benchmark baseline: the same files served by nginx directly\nserver {\n    listen 127.0.0.1:${directPort};\n` +
         `    server_tokens off;\n    location /direct/ { alias ${mediaRoot}/; }\n}\n${extra ?? ''}`;
       const n = track(await startNginx({ config, listenPort: port }));

@@ -38,7 +38,17 @@ export interface StationServerSpec {
    * authenticates with passport (X-API-Key strategy) and authorizes with staticPermissions;
    * `log` picks its onDownload sink: none, a no-op function, or jsonLinesLog(`logFile`).
    */
-  mounts: { at: string; router: 'media' | 'podcasts'; log: 'none' | 'noop' | 'jsonl' }[];
+  mounts: {
+    at: string;
+    router: 'media' | 'podcasts';
+    log: 'none' | 'noop' | 'jsonl';
+    /** Hand-off events wait for nginx's report (the server's one createNginxReports, see `reports`). */
+    reports?: boolean;
+    /** createStationFiles' publicRateLimit: false (load tests of the public enclosure route). */
+    noPublicRateLimit?: boolean;
+  }[];
+  /** createNginxReports' listen and secret, for the mounts with `reports`. */
+  reports?: { listen: string; secret: string };
   /** File for the jsonLinesLog sinks (one sink per mount). */
   logFile?: string;
   /** Mount a bare fileHandler (no access control, no log) at `<bare>/<storage>/<key>`. */

@@ -71,7 +71,7 @@ function dropBodies(client: AcClient): void {
   client.pipelinedRequests.addBody = () => {};
 }
 
-interface Arm {
+export interface Arm {
   name: string;
   /** Metric prefix. */
   key: string;
@@ -80,7 +80,7 @@ interface Arm {
   delivery?: 'accel' | 'stream';
 }
 
-interface RangeResult {
+export interface RangeResult {
   rps: number;
   p50: number;
   p99: number;
@@ -98,7 +98,7 @@ const header = (headers: Record<string, string | string[]>, name: string): strin
 const randomStart = (file: Fixture): number => Math.floor(Math.random() * (file.size - RANGE + 1));
 
 /** PROBES random ranges through the runner's client, each compared byte for byte. Returns the failures. */
-async function probe(arm: Arm, file: Fixture): Promise<string[]> {
+export async function probe(arm: Arm, file: Fixture): Promise<string[]> {
   const bad: string[] = [];
   for (let i = 0; i < PROBES; i++) {
     const start = randomStart(file);
@@ -113,7 +113,7 @@ async function probe(arm: Arm, file: Fixture): Promise<string[]> {
 }
 
 /** autocannon on `arm.url` for `seconds`, each request a fresh random RANGE-byte range. */
-function rangeLoad(arm: Arm, file: Fixture, seconds: number): Promise<RangeResult> {
+export function rangeLoad(arm: Arm, file: Fixture, seconds: number): Promise<RangeResult> {
   let bad = 0;
   let first: string | undefined;
   const latencies: number[] = [];
