@@ -1,7 +1,7 @@
 /**
  * The counting state machine behind countPodcastDownloads: events in, time order restored within
  * `reorderMs`, state kept only for open windows (listeners with bytes adding up or a download's
- * window still open, IPs whose window is open), swept once per hour of log time.
+ * window still open, IPs whose window is open), swept every 6 hours of log time.
  */
 import type { DownloadEvent } from '../events';
 import { IpGate, type Download } from './ip-gate';
@@ -30,7 +30,8 @@ export interface PodcastCounts {
   redirects: 'exclude' | 'count-requests';
 }
 
-const HOUR_MS = 3_600_000;
+/** How often (in log time) closed windows are dropped: memory holds at most this much more than the open windows. */
+const SWEEP_MS = 6 * 3_600_000;
 const isEpisode = (e: DownloadEvent): boolean => e.kind === 'episode' || e.kind === 'public-episode';
 
 export class PodcastCounter {
@@ -123,13 +124,8 @@ export class PodcastCounter {
   }
 
   private sweep(now: number): void {
-    for (const [key, st] of this.listeners) {
-      const f = finished(st, now);
-      if (!f.done) continue;
-      if (f.under) this.tally.under += 1;
-      this.listeners.delete(key);
-    }
+    for (const [key, st] of this.listeners) if (finished(st, now, this.tally)) this.listeners.delete(key);
     this.gate.sweep(now);
-    this.nextSweep = now + HOUR_MS;
+    this.nextSweep = now + SWEEP_MS;
   }
 }

@@ -31,15 +31,4 @@ export class SpanSet {
     this.total += e - s;
     return this.total;
   }
-
-  /** True when nothing was added since the last clear. */
-  get empty(): boolean {
-    return this.starts.length === 0;
-  }
-
-  clear(): void {
-    this.starts = [];
-    this.ends = [];
-    this.total = 0;
-  }
 }

@@ -1,4 +1,4 @@
-/** Per-episode results: committed downloads by UTC day and distinct listeners (as 53-bit hashes, not keys). */
+/** Per-episode results: committed downloads by UTC day and distinct listeners (as 30-bit hashes, not keys). */
 import type { Minimum } from './minimum';
 import type { EpisodeRef } from './options';
 import { DAY_MS } from './windows';
@@ -25,16 +25,15 @@ export interface EpisodeTotals {
   listeners: Set<number>;
 }
 
-/** A 53-bit hash of a listener key (two 32-bit FNV-1a variants), so a month of listeners costs a number each. */
+/**
+ * A 30-bit hash of a listener key (FNV-1a), so a month of listeners costs a small integer each. Two
+ * listeners of one episode share a hash with odds n²/2³¹ over n listeners: about 5 of 100,000
+ * (0.005 %), 470 of 1,000,000 (0.05 %), by which `listeners` may run low; `downloads` is exact.
+ */
 export function listenerHash(key: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x01000193;
-  for (let i = 0; i < key.length; i += 1) {
-    const c = key.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
-  }
-  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i += 1) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h ^ (h >>> 30)) & 0x3fffffff;
 }
 
 const order = (a: string | null, b: string | null): number => (a === b ? 0 : a === null || (b !== null && a < b) ? -1 : 1);

@@ -17,11 +17,12 @@ export interface ListenerState {
   countedUntil: number;
   /** Time of the first request whose bytes are still adding up; NaN when none. */
   pendingSince: number;
-  spans: SpanSet;
+  /** Those bytes; null when none (most downloads qualify in one request and never need it). */
+  spans: SpanSet | null;
 }
 
 export function newListenerState(): ListenerState {
-  return { countedUntil: -Infinity, pendingSince: Number.NaN, spans: new SpanSet() };
+  return { countedUntil: -Infinity, pendingSince: Number.NaN, spans: null };
 }
 
 /** The end of the window a download counted at `t` opens. */
@@ -39,21 +40,25 @@ export function step(st: ListenerState, t: number, start: number, end: number, t
     if (window === 'rolling-24h-last-touch') st.countedUntil = t + DAY_MS;
     return false;
   }
-  if (!st.spans.empty && t - st.pendingSince >= ASSEMBLY_MS) {
-    st.spans.clear();
+  if (st.spans !== null && t - st.pendingSince >= ASSEMBLY_MS) {
+    st.spans = null;
     tally.under += 1;
   }
-  if (st.spans.empty) st.pendingSince = t;
-  const total = st.spans.add(start, end);
-  if (threshold === null || total < threshold) return false;
-  st.spans.clear();
+  if (st.spans === null && threshold !== null && end - start < threshold) {
+    st.spans = new SpanSet();
+    st.pendingSince = t;
+  }
+  if (threshold === null || (st.spans !== null && st.spans.add(start, end) < threshold)) return false;
+  st.spans = null;
   st.pendingSince = Number.NaN;
   st.countedUntil = windowEnd(window, t);
   return true;
 }
 
-/** True when nothing about this listener can matter after `now`; `under` says an attempt ended under the threshold. */
-export function finished(st: ListenerState, now: number): { done: boolean; under: boolean } {
-  const pendingOver = st.spans.empty || now - st.pendingSince >= ASSEMBLY_MS;
-  return { done: now >= st.countedUntil && pendingOver, under: !st.spans.empty && pendingOver };
+/** True when nothing about this listener can matter after `now`; an attempt it drops under the threshold is added to `tally.under`. */
+export function finished(st: ListenerState, now: number, tally: { under: number }): boolean {
+  const pendingOver = st.spans === null || now - st.pendingSince >= ASSEMBLY_MS;
+  if (now < st.countedUntil || !pendingOver) return false;
+  if (st.spans !== null) tally.under += 1;
+  return true;
 }
