@@ -16,7 +16,6 @@ import * as localFiles from './scenarios/local-files';
 import * as memoryMatrix from './scenarios/memory-matrix';
 import * as overhead from './scenarios/overhead';
 import * as podcastCounting from './scenarios/podcast-counting';
-import * as podcastCounting from './scenarios/podcast-counting';
 import * as podcastPattern from './scenarios/podcast-pattern';
 import * as s3Accel from './scenarios/s3-accel';
 import * as s3Concurrency from './scenarios/s3-concurrency';
@@ -36,7 +35,6 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   'memory-matrix': memoryMatrix.run,
   'podcast-pattern': podcastPattern.run,
   overhead: overhead.run,
-  'podcast-counting': podcastCounting.run,
   'podcast-counting': podcastCounting.run,
   'accel-reports': accelReports.run,
 };
