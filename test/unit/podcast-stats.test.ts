@@ -181,6 +181,21 @@ describe('countPodcastDownloads: what a podcast host sees (counts as IAB v2.3 gi
 });
 
 describe('countPodcastDownloads: delivery (bytes really sent)', () => {
+  it('sequences handed to nginx, with the bytes nginx reported, count exactly as the same sequences streamed (issue 13)', () => {
+    const sequences = [
+      appleCoreMediaSession(DAY1),
+      spotifyChunks(DAY1, { ip: '198.51.100.7', userAgent: UA.spotify }, 10 * MB),
+      [browserFullGet(DAY1, { ip: '198.51.100.8' })],
+      [rangeEvent(DAY1, 0, null, 100_000, { ip: '198.51.100.9', userAgent: UA.overcast, outcome: 'aborted' })],
+    ];
+    const streamed = sequences.flat();
+    // nginx reports what it handed to the kernel: the same bytes Node would have sent.
+    const handedOff = streamed.map((e) => ({ ...e, delivery: e.delivery === null ? null : ('accel' as const), report: 'nginx' as const }));
+    assert.deepEqual(countPodcastDownloads(handedOff, BITRATE_128K), countPodcastDownloads(streamed, BITRATE_128K));
+    assert.equal(total(handedOff), total(streamed));
+    assert.ok(total(streamed) >= 3, 'the sequences hold real downloads');
+  });
+
   it('an nginx hand-off with reported bytes counts them; without (null) it counts nothing and is reported', () => {
     assert.equal(total([nginxHandoff(DAY1, null, EPISODE_SIZE)]), 1);
     assert.equal(total([nginxHandoff(DAY1, [0, 5 * MB - 1], 500_000)]), 0, 'asked 5 MB, nginx sent 500 KB');
