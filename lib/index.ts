@@ -6,7 +6,7 @@
  * counting in `station-files/podcast-stats`.
  */
 export { createStationFiles } from './station-files';
-export type { StationFiles, StationFilesOptions, SignedTarget, TrustProxy } from './station-files';
+export type { CloseOptions, StationFiles, StationFilesOptions, SignedTarget, TrustProxy } from './station-files';
 export type { Catalog, FileRef, Lookup } from './routes/types';
 export { stationFileUrls } from './routes/urls';
 export type { EndpointUrls, UrlOptions, RecordingIds, MediaIds, EpisodeIds, PublicEpisodeIds, StationFileUrlsOptions } from './routes/urls';
@@ -14,7 +14,7 @@ export type { EndpointPaths } from './routes/paths';
 export { staticPermissions, PERMISSIONS } from './access/permissions';
 export type { Authorize, Permission, StaticGrants } from './access/permissions';
 export type { Middleware } from './access/authenticate';
-export type { NewDownloadLimitOptions } from './access/rate-limit';
+export type { LimitDecision, LimitRule, LimitStore, NewDownloadLimitOptions } from './access/rate-limit';
 export type { ConcurrencyLimitOptions } from './access/concurrency';
 export type { UrlSignerOptions, SigningKey } from './access/signed-url';
 
@@ -41,6 +41,7 @@ export type { NginxConfigOptions } from './delivery/nginx-config';
 export type {
   DownloadEvent, DownloadKind, DownloadOutcome, DownloadReport, DownloadSink, DownloadUser, DownloadVia, NginxReportDetails,
 } from './log/events';
+export type { DownloadMetrics, LimitName } from './log/metrics-hooks';
 export { createNginxReports } from './log/nginx-reports';
 export type { NginxReports, NginxReportsOptions, NginxReportStats } from './log/nginx-reports';
 export type { NginxReportConfig } from './delivery/nginx-report-config';

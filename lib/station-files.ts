@@ -14,6 +14,7 @@ import { podcastEndpoints } from './routes/podcasts';
 import { recordingEndpoint } from './routes/recordings';
 import type { EndpointSpec } from './routes/types';
 import { endpointUrls, fillPath, signPath, type EndpointUrls } from './routes/urls';
+import { OptionsReader } from './options/reader';
 import type { Wiring } from './routes/wiring';
 
 export type { SignedTarget, StationFilesOptions, TrustProxy } from './routes/options';
@@ -39,6 +40,28 @@ export interface StationFiles {
    * a session until it expires; `subject` is signed into it and reported as `linkSubject`.
    */
   signedUrl(target: SignedTarget, options?: { expiresIn?: number; subject?: string }): string;
+  /**
+   * Drains this instance for a shutdown: new requests get `503` with `Retry-After`; downloads in
+   * flight may finish until `deadlineMs` (default 10000), then the rest are cut and logged
+   * `aborted` with `reason: 'shutdown'`; hand-offs still waiting for an nginx report are emitted
+   * `closed`; then every `onDownload` sink with a `close()` (jsonLinesLog) is flushed and
+   * closed. Resolves when all is done; never rejects; a second call returns the same promise.
+   * Stop the server listening first (`server.close()`), then call this, then exit.
+   *
+   * @example
+   * process.once('SIGTERM', async () => {
+   *   server.close();                          // no new connections
+   *   await files.close({ deadlineMs: 20_000 }); // downloads finish or are cut and logged
+   *   process.exit(0);
+   * });
+   */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/** Options for {@link StationFiles.close}. */
+export interface CloseOptions {
+  /** How long downloads in flight may still run, in ms. @default 10000 */
+  deadlineMs?: number;
 }
 
 /**
@@ -87,6 +110,7 @@ export function createStationFiles<User = unknown>(options: StationFilesOptions<
     return router;
   };
   const urls = endpointUrls(paths, wiring.signer, options.baseUrl ?? '');
+  let closed: Promise<void> | null = null;
   return {
     router: () => routerOf(available.flatMap((k) => specs[k]())),
     recordings: () => routerOf(specs.recordings()),
@@ -96,6 +120,11 @@ export function createStationFiles<User = unknown>(options: StationFilesOptions<
     signedUrl(target, opts = {}) {
       const path = fillPath(paths[target.kind], target, 'signedUrl');
       return signPath(wiring.signer, target.station, path, opts.subject === undefined ? { expiresIn: opts.expiresIn } : opts, 'signedUrl');
+    },
+    close(opts) {
+      const deadlineMs = OptionsReader.of('files.close', opts, ['deadlineMs']).integer('deadlineMs', { min: 0, max: 2_147_483_647 }, 10_000);
+      closed ??= wiring.drain.close(deadlineMs, () => wiring.reports?.close()).then(() => wiring.closeSinks());
+      return closed;
     },
   };
 }

@@ -16,8 +16,12 @@ export interface StreamProgress {
   failed?: boolean;
 }
 
-/** Why a transfer was `aborted` by the server rather than by the client leaving. */
-export type AbortReason = 'client-stalled';
+/**
+ * Why a transfer was `aborted` by the server rather than by the client leaving:
+ * `client-stalled` (no bytes taken for `sendTimeoutMs`), `shutdown` (cut by `files.close()` at
+ * its deadline).
+ */
+export type AbortReason = 'client-stalled' | 'shutdown';
 
 /** How a streamed body ended. */
 export interface StreamResult {

@@ -60,7 +60,10 @@ export interface DownloadEvent {
   /** When the request arrived (ISO 8601, UTC). */
   at: string;
   outcome: DownloadOutcome;
-  /** Why the library itself cut an `aborted` download (`client-stalled`: the client stopped reading for `sendTimeoutMs`), else null. */
+  /**
+   * Why the library itself cut an `aborted` download (`client-stalled`: the client stopped
+   * reading for `sendTimeoutMs`; `shutdown`: `files.close()` cut it at its deadline), else null.
+   */
   reason: AbortReason | null;
   /** HTTP status sent (499 when the client left before the headers). */
   status: number;

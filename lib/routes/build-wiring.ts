@@ -7,13 +7,15 @@ import proxyaddr from 'proxy-addr';
 import type { Middleware } from '../access/authenticate';
 import { createConcurrencyLimit, type ConcurrencyLimitOptions } from '../access/concurrency';
 import type { Authorize } from '../access/permissions';
-import { createNewDownloadLimiter, type NewDownloadLimitOptions } from '../access/rate-limit';
+import { LIMIT_KEYS, limiterWith, readNewDownloadLimit } from '../access/rate-limit';
 import { createUrlSigner, type UrlSignerOptions } from '../access/signed-url';
 import { DELIVERY_KEYS, deliveryWith, readDeliveryOptions } from '../delivery/serve';
 import type { DownloadEvent, DownloadSink, DownloadUser } from '../log/events';
+import { type DownloadMetrics, isDownloadMetrics, NO_METRICS } from '../log/metrics-hooks';
 import { pendingOf } from '../log/nginx-reports';
 import { OptionsReader } from '../options/reader';
 import type { Storage } from '../storage/types';
+import { createDrain } from './drain';
 import { STATION_FILES_KEYS, type StationFilesOptions, type TrustProxy } from './options';
 import type { Wiring } from './wiring';
 
@@ -66,6 +68,37 @@ function readReports(o: OptionsReader): Wiring['reports'] {
   return pendingOf(o.raw('nginxReports')) ?? o.fail('nginxReports', 'a receiver made by createNginxReports()');
 }
 
+/** Closes every sink that has a `close()` (jsonLinesLog: flushes its queue); failures reported, never thrown. */
+function sinkCloser(sinks: DownloadSink[], onError: OnError): () => Promise<void> {
+  return async () => {
+    const closing = sinks.map(async (sink) => {
+      const close = (sink as DownloadSink & { close?: unknown }).close;
+      if (typeof close !== 'function') return;
+      try {
+        await close.call(sink);
+      } catch (err) {
+        onError(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    await Promise.all(closing);
+  };
+}
+
+function readMetrics(o: OptionsReader): DownloadMetrics {
+  if (!o.has('metrics')) return NO_METRICS;
+  const metrics = o.raw('metrics');
+  return isDownloadMetrics(metrics) ? metrics : o.fail('metrics', 'metrics hooks (stationFilesMetrics() from station-files/metrics)');
+}
+
+/** The public new-download limiter, or null when `publicRateLimit` is false; store failures are reported and counted. */
+function readLimiter(o: OptionsReader, onError: OnError, metrics: DownloadMetrics): Wiring['limiter'] {
+  if (o.raw('publicRateLimit') === false) return null;
+  return limiterWith(readNewDownloadLimit(o.nested('publicRateLimit', LIMIT_KEYS)), (err) => {
+    metrics.limitStoreFailed();
+    onError(new Error(`publicRateLimit store failed, request let through: ${err.message}`, { cause: err }));
+  });
+}
+
 /** Calls every sink with the event; a sink that throws or rejects is reported, never fatal. */
 function fanOut(sinks: DownloadSink[], onError: OnError): (event: DownloadEvent, req: IncomingMessage) => void {
   return (event, req) => {
@@ -112,7 +145,8 @@ export function buildWiring<User>(options: StationFilesOptions<User>): Wiring {
   };
   const trust = o.has('trustProxy') ? compileTrust(o.raw('trustProxy') as TrustProxy) : null;
   const onUnauthenticated = o.optionalFunction<NonNullable<StationFilesOptions['onUnauthenticated']>>('onUnauthenticated');
-  const publicRateLimit = o.raw('publicRateLimit') as NewDownloadLimitOptions | false | undefined;
+  const metrics = readMetrics(o);
+  const sinks = readSinks(o);
   const concurrent = o.raw('concurrentDownloads') as ConcurrencyLimitOptions | false | undefined;
   return {
     authenticate: o.optionalFunction<Middleware>('authenticate') ?? null,
@@ -122,7 +156,7 @@ export function buildWiring<User>(options: StationFilesOptions<User>): Wiring {
     storages: readStorages(o),
     delivery: deliveryWith(readDeliveryOptions(o.nested('responses', DELIVERY_KEYS))),
     signer: o.has('signing') ? createUrlSigner(o.raw('signing') as UrlSignerOptions) : null,
-    limiter: publicRateLimit === false ? null : createNewDownloadLimiter(publicRateLimit),
+    limiter: readLimiter(o, onError, metrics),
     concurrency: concurrent === false ? null : createConcurrencyLimit(concurrent),
     correlationId: correlation(trust),
     clientIp: (req) => (trust ? proxyaddr(req, trust) : ((req as IncomingMessage & { ip?: string }).ip ?? req.socket.remoteAddress ?? '')),
@@ -135,7 +169,7 @@ export function buildWiring<User>(options: StationFilesOptions<User>): Wiring {
         return null;
       }
     },
-    emit: fanOut(readSinks(o), onError),
+    emit: fanOut(sinks, onError),
     reports: readReports(o),
     onUnauthenticated: async (req, res) => {
       if (!onUnauthenticated) return false;
@@ -143,5 +177,8 @@ export function buildWiring<User>(options: StationFilesOptions<User>): Wiring {
       return res.headersSent || res.writableEnded;
     },
     onError,
+    drain: createDrain(),
+    closeSinks: sinkCloser(sinks, onError),
+    metrics,
   };
 }

@@ -14,6 +14,7 @@ import { outcomeForDelivery, outcomeForStatus } from '../log/outcome';
 import { attachContext, type RequestContext } from '../log/request-context';
 import type { DownloadEvent, DownloadVia } from '../log/events';
 import { withReport } from '../log/nginx-report-event';
+import type { DrainEntry } from './drain';
 import { identify, type Refusal } from './identify';
 import { publicHeaders, sendPreflight } from './public-headers';
 import type { Wiring } from './wiring';
@@ -37,6 +38,8 @@ interface Trail {
   deniedByHook: boolean;
   /** A possible nginx hand-off registered with the report receiver (settled or cancelled at the end). */
   awaitsReport: boolean;
+  /** The request in files.close()'s register, until its event is emitted. */
+  entry: DrainEntry;
 }
 
 const finished = (res: ServerResponse): Promise<void> => new Promise((resolve) => onFinished(res, () => resolve()));
@@ -80,7 +83,7 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
     res.setHeader('X-Request-Id', ctx.id);
     const trail: Trail = {
       started: Date.now(), ids: {}, via: null, linkSubject: null, stationExists: null, storage: null, result: null, deniedByHook: false,
-      awaitsReport: false,
+      awaitsReport: false, entry: wiring.drain.enter(res),
     };
     try {
       await handle(spec, wiring, req, res, ctx, trail);
@@ -105,6 +108,8 @@ function finish(event: DownloadEvent, wiring: Wiring, req: IncomingMessage, ctx:
   const emit = (e: DownloadEvent): void => {
     ctx.event = e;
     wiring.emit(e, req);
+    wiring.metrics.event(e);
+    trail.entry.done();
   };
   if (!trail.awaitsReport || !wiring.reports) return emit(event);
   if (event.delivery !== 'accel') {
@@ -120,6 +125,9 @@ async function handle(spec: EndpointSpec, wiring: Wiring, req: EndpointRequest, 
   const refuse = (r: Refusal): void => {
     if (r !== 'handled') sendText(res, r.status, r.reason, r.headers ?? {}, head);
   };
+  // files.close() was called: this instance takes no new downloads (Connection: close moves a
+  // keep-alive client on to another instance).
+  if (wiring.drain.closing) return refuse({ status: 503, reason: 'Shutting down, retry', headers: { 'Retry-After': '5', Connection: 'close' } });
   const ids = validIds(spec, req.params);
   if (!ids) return refuse({ status: 400, reason: `Invalid ${spec.params.find((n) => !ID.test(req.params[n] ?? ''))} id` });
   trail.ids = ids;
@@ -152,7 +160,7 @@ async function handle(spec: EndpointSpec, wiring: Wiring, req: EndpointRequest, 
   const ref: FileRef | null = await spec.lookup(req.params, req);
   if (!ref || ref.station !== station) return refuse({ status: 404, reason: 'Not Found' });
   trail.stationExists = true;
-  const limited = limits(spec, wiring, req, ref, ids);
+  const limited = await limits(spec, wiring, req, ref, ids);
   if (limited) return refuse(limited);
   const storage = Object.hasOwn(wiring.storages, ref.storage) ? wiring.storages[ref.storage] : undefined;
   if (!storage) throw new Error(`catalog returned unknown storage "${ref.storage}" for ${spec.kind} ${ctx.fileId}`);
@@ -163,6 +171,7 @@ async function handle(spec: EndpointSpec, wiring: Wiring, req: EndpointRequest, 
   const ip = wiring.clientIp(req);
   const release = wiring.concurrency && req.method === 'GET' && !isLoopback(ip) ? wiring.concurrency.acquire(ip) : undefined;
   if (release === null) {
+    wiring.metrics.refused('concurrent');
     return refuse({ status: 429, reason: 'Too many downloads at once', headers: { 'Retry-After': String(wiring.concurrency?.retryAfterSeconds ?? 5) } });
   }
   if (release) onFinished(res, release);
@@ -171,30 +180,38 @@ async function handle(spec: EndpointSpec, wiring: Wiring, req: EndpointRequest, 
     trail.awaitsReport = true;
     if (wiring.reports.expect(ctx.id)) res.setHeader(REPORT_HEADER, ctx.id);
   }
-  trail.result = await wiring.delivery.serve(req, res, {
-    storage,
-    key: ref.key,
-    filename: ref.filename,
-    contentType: ref.contentType,
-    disposition: spec.disposition,
-  }, ctx.progress);
+  wiring.metrics.deliveryStarted(spec.kind);
+  try {
+    trail.result = await wiring.delivery.serve(req, res, {
+      storage,
+      key: ref.key,
+      filename: ref.filename,
+      contentType: ref.contentType,
+      disposition: spec.disposition,
+    }, ctx.progress);
+  } finally {
+    wiring.metrics.deliveryEnded(spec.kind);
+  }
   if (trail.result.outcome === 'failed' && trail.result.error) wiring.onError(trail.result.error, req);
 }
 
 /** The public route's own checks: published, the right extension, the new-download limit. */
-function limits(spec: EndpointSpec, wiring: Wiring, req: IncomingMessage, ref: FileRef, ids: Record<string, string>): Refusal | null {
+async function limits(spec: EndpointSpec, wiring: Wiring, req: IncomingMessage, ref: FileRef, ids: Record<string, string>): Promise<Refusal | null> {
   if (spec.permission !== null) return null;
   if (ref.public !== true) return { status: 404, reason: 'Not Found' };
   if (extensionOf(ref.filename) !== String((req as EndpointRequest).params.ext ?? '').toLowerCase()) return { status: 404, reason: 'Not Found' };
   if (!wiring.limiter || req.method !== 'GET') return null;
-  const decision = wiring.limiter.check(wiring.clientIp(req), `${ids.station}/${ids.podcast}/${ids.episode}`);
-  return decision.ok ? null : { status: 429, reason: 'Too Many Requests', headers: { 'Retry-After': String(decision.retryAfterSeconds) } };
+  const decision = await wiring.limiter.check(wiring.clientIp(req), `${ids.station}/${ids.podcast}/${ids.episode}`);
+  if (decision.ok) return null;
+  wiring.metrics.refused('public-new');
+  return { status: 429, reason: 'Too Many Requests', headers: { 'Retry-After': String(decision.retryAfterSeconds) } };
 }
 
 /** The one DownloadEvent of a finished request. */
 function downloadEvent(spec: EndpointSpec, wiring: Wiring, req: IncomingMessage, res: ServerResponse, ctx: RequestContext, trail: Trail): DownloadEvent {
   const r = trail.result;
   const status = r ? r.status : res.headersSent ? res.statusCode : 499;
+  const outcome = trail.deniedByHook ? 'denied' : r ? outcomeForDelivery(r.outcome) : outcomeForStatus(res.statusCode, res.writableFinished);
   const bodySent = r !== null && r.delivery !== null && (r.status === 200 || r.status === 206);
   return {
     id: ctx.id,
@@ -204,8 +221,8 @@ function downloadEvent(spec: EndpointSpec, wiring: Wiring, req: IncomingMessage,
     linkSubject: trail.linkSubject,
     stationExists: trail.stationExists,
     at: new Date(trail.started).toISOString(),
-    outcome: trail.deniedByHook ? 'denied' : r ? outcomeForDelivery(r.outcome) : outcomeForStatus(res.statusCode, res.writableFinished),
-    reason: r?.reason ?? null,
+    outcome,
+    reason: outcome === 'aborted' && trail.entry.cutByShutdown ? 'shutdown' : (r?.reason ?? null),
     status,
     station: ctx.station,
     user: ctx.user,

@@ -11,6 +11,7 @@ import type { NewDownloadLimitOptions } from '../access/rate-limit';
 import type { UrlSignerOptions } from '../access/signed-url';
 import type { ResponseOptions } from '../delivery/serve';
 import type { DownloadSink, DownloadUser } from '../log/events';
+import type { DownloadMetrics } from '../log/metrics-hooks';
 import type { NginxReports } from '../log/nginx-reports';
 import type { Storage } from '../storage/types';
 import type { EndpointPaths } from './paths';
@@ -57,8 +58,14 @@ export interface StationFilesOptions<User = unknown> {
   onError?: (err: Error, req?: IncomingMessage) => void;
   /** Keys for signed links (`signedUrl()`); without them, `?sig=` links are not accepted. @default undefined */
   signing?: UrlSignerOptions;
-  /** Per-IP limit on new public enclosure downloads; `false` turns it off. @default { windowMs: 600000, max: 60 } */
+  /**
+   * Per-IP limit on new public enclosure downloads; `false` turns it off. `store` shares its
+   * state between app instances (`postgresLimitStore` from `station-files/postgres`); a store that
+   * fails or times out lets requests through, reported to `onError`. @default { windowMs: 600000, max: 60 } in memory
+   */
   publicRateLimit?: NewDownloadLimitOptions | false;
+  /** Metrics hooks, e.g. `stationFilesMetrics({ registry })` from `station-files/metrics`. @default none */
+  metrics?: DownloadMetrics;
   /**
    * Downloads (GETs that reach delivery) one client may have in flight at once, on every route;
    * IPv6 clients counted by /64; loopback clients are not capped (see the README). Past it:
@@ -89,5 +96,5 @@ export type SignedTarget =
 /** Every key of {@link StationFilesOptions}: anything else is a typo, refused at creation. */
 export const STATION_FILES_KEYS = [
   'authenticate', 'authorize', 'userInfo', 'storages', 'catalog', 'paths', 'baseUrl', 'responses', 'onDownload', 'nginxReports', 'onError',
-  'signing', 'publicRateLimit', 'concurrentDownloads', 'trustProxy', 'helmet', 'onUnauthenticated', 'challenge',
+  'signing', 'publicRateLimit', 'concurrentDownloads', 'trustProxy', 'helmet', 'onUnauthenticated', 'challenge', 'metrics',
 ] as const;

@@ -7,8 +7,10 @@ import type { NewDownloadLimiter } from '../access/rate-limit';
 import type { UrlSigner } from '../access/signed-url';
 import type { Delivery } from '../delivery/serve';
 import type { DownloadEvent, DownloadUser } from '../log/events';
+import type { DownloadMetrics } from '../log/metrics-hooks';
 import type { PendingReports } from '../log/nginx-report-pending';
 import type { Storage } from '../storage/types';
+import type { Drain } from './drain';
 
 /** Everything an endpoint needs, resolved from the options. */
 export interface Wiring {
@@ -32,4 +34,10 @@ export interface Wiring {
   onError(err: Error, req: IncomingMessage): void;
   /** Runs the host's onUnauthenticated hook; true when it answered the request itself. */
   onUnauthenticated(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Requests in flight, for files.close(). */
+  drain: Drain;
+  /** Closes every `onDownload` sink that has a `close()` (jsonLinesLog); never rejects. */
+  closeSinks(): Promise<void>;
+  /** The `metrics` option's hooks (no-ops without it). */
+  metrics: DownloadMetrics;
 }
