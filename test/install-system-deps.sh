@@ -2,8 +2,9 @@
 # Installs the Debian packages the test suite needs, only those missing:
 #   Ceph S3 (ceph-mon ceph-osd radosgw ceph-common), nginx with the headers-more module (the S3 hand-off
 #   location of nginxConfig() clears x-amz-* headers with it), openssl (test CAs for the HTTPS S3 test),
-#   curl, and chromium (browser tests of the demo panel, driven by playwright-core; no browser is ever
-#   downloaded by npm).
+#   curl, promtool (package prometheus: the metrics exposition test), the PostgreSQL server (throwaway
+#   clusters for the shared-limit tests), and chromium (browser tests of the demo panel, driven by
+#   playwright-core; no browser is ever downloaded by npm).
 # Needs root when something is missing (otherwise prints the command to run and exits 1).
 # Services are kept from starting during the install; the suite runs its own nginx/Ceph on other ports.
 set -euo pipefail
@@ -11,7 +12,7 @@ set -euo pipefail
 # package:binary it provides (a package counts as present if dpkg says so or its binary is on PATH)
 WANT=(ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw ceph-common:ceph nginx:nginx
   libnginx-mod-http-headers-more-filter:libnginx-mod-http-headers-more-filter curl:curl chromium:chromium openssl:openssl
-  logrotate:logrotate)
+  logrotate:logrotate prometheus:promtool postgresql:pg_ctlcluster)
 
 have() {   # have PACKAGE BINARY
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' ||
