@@ -23,6 +23,8 @@ const EXPORTS: Record<string, string[]> = {
   ],
   'station-files/signing': ['createUrlSigner', 'deriveKeyId', 'readSignedQuery', 'signedQuery'],
   'station-files/podcast-stats': ['AGENT_RULES_SOURCE', 'classifyUserAgent', 'countPodcastDownloads', 'listenerKey', 'truncateIp'],
+  'station-files/postgres': ['postgresLimitStore'],
+  'station-files/metrics': ['s3ErrorType', 'stationFilesMetrics'],
 };
 
 before(() => {
@@ -30,7 +32,7 @@ before(() => {
 });
 
 test('the build emits JavaScript and type declarations for every entry point', () => {
-  for (const f of ['index', 'entry/s3', 'entry/http', 'entry/signing', 'entry/podcast-stats']) {
+  for (const f of ['index', 'entry/s3', 'entry/http', 'entry/signing', 'entry/podcast-stats', 'entry/postgres', 'entry/metrics']) {
     assert.ok(existsSync(path.join(repo, `dist/lib/${f}.js`)), f);
     assert.ok(existsSync(path.join(repo, `dist/lib/${f}.d.ts`)), f);
   }
@@ -55,4 +57,12 @@ test('the root entry point loads no AWS SDK module; station-files/s3 does', () =
     Number(node(['-e', `require(${JSON.stringify(entry)}); console.log(Object.keys(require.cache).filter((k) => /[\\\\/]@(aws-sdk|smithy)[\\\\/]/.test(k)).length)`]));
   assert.equal(count('station-files'), 0);
   assert.ok(count('station-files/s3') > 0);
+});
+
+test('only station-files/metrics loads prom-client, and no entry point loads pg (the host passes its Pool)', () => {
+  const loaded = (entry: string, pkg: string): number =>
+    Number(node(['-e', `require(${JSON.stringify(entry)}); console.log(Object.keys(require.cache).filter((k) => k.includes(${JSON.stringify(`/node_modules/${pkg}/`)})).length)`]));
+  for (const entry of ['station-files', 'station-files/s3', 'station-files/postgres']) assert.equal(loaded(entry, 'prom-client'), 0, entry);
+  assert.ok(loaded('station-files/metrics', 'prom-client') > 0);
+  for (const entry of ['station-files', 'station-files/postgres', 'station-files/metrics']) assert.equal(loaded(entry, 'pg'), 0, entry);
 });

@@ -1,5 +1,5 @@
 // The import picture of lib/ has layers, bottom up, and no import runs back up:
-//   options (one option reader) → http (pure rules and their value types) → storage → delivery → access, log → routes
+//   options (one option reader) → http (pure rules and their value types) → storage → delivery → access, log → routes, metrics
 //   → the root files (station-files.ts, file-handler.ts, index.ts) → entry points and the CLI.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const lib = path.resolve(__dirname, '..', '..', 'lib');
-const RANK: Record<string, number> = { options: -1, http: 0, storage: 1, delivery: 2, access: 3, log: 3, routes: 4, '.': 5, entry: 6, cli: 6 };
+const RANK: Record<string, number> = { options: -1, http: 0, storage: 1, delivery: 2, access: 3, log: 3, routes: 4, metrics: 4, '.': 5, entry: 6, cli: 6 };
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
