@@ -12,6 +12,7 @@ import { createContext, type BenchContext } from './lib/context';
 import { markdownTable, metric, writeResults } from './lib/report';
 import { cleanStaleRuns, REPO_ROOT } from './lib/s3env';
 import * as accelReports from './scenarios/accel-reports';
+import * as limiterStore from './scenarios/limiter-store';
 import * as localFiles from './scenarios/local-files';
 import * as memoryMatrix from './scenarios/memory-matrix';
 import * as overhead from './scenarios/overhead';
@@ -37,6 +38,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   overhead: overhead.run,
   'podcast-counting': podcastCounting.run,
   'accel-reports': accelReports.run,
+  'limiter-store': limiterStore.run,
 };
 
 function parseArgs(argv: string[]): { names: string[]; scale: number } {
