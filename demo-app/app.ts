@@ -1,6 +1,7 @@
 /**
- * The demo radio admin panel: an Express app over SQLite that mounts station-files for every
- * download, with passport sessions (login form) and API keys, pages, a JSON API and RSS feeds.
+ * The demo radio admin panel: an Express app over SQLite (or PostgreSQL with DATABASE_URL) that
+ * mounts station-files for every download, with passport sessions (login form) and API keys,
+ * pages, a JSON API and RSS feeds.
  */
 import path from 'node:path';
 import express, { type Express } from 'express';
@@ -11,11 +12,11 @@ import { Passport } from 'passport';
 import { createStationFiles, DOWNLOAD_LOG_FORMAT, registerMorganTokens, type StationFiles } from '../lib';
 import { ApiKeyStrategy } from './auth/api-key-strategy';
 import { crossSiteGuard, trustedOrigins, type LoginLimitOptions } from './auth/guards';
-import { SqliteSessionStore } from './auth/session-store';
 import { demoCatalog } from './catalog';
 import { DEFAULT_DATA_DIR, type DemoConfig } from './config';
 import { prepareDataDir } from './data-dir';
 import { openDatabase, type DatabaseOptions, type Db, type User } from './db/database';
+import { databaseGuard, sendUnavailable } from './routes/unavailable';
 import { apiRouter } from './routes/api';
 import { feedRouter } from './routes/feed';
 import { pagesRouter } from './routes/pages';
@@ -29,7 +30,8 @@ export interface DemoApp {
   db: Db;
   storages: DemoStorages;
   files: StationFiles;
-  close(): void;
+  /** Stops the session store, closes the database (its pool) and the storages. */
+  close(): Promise<void>;
 }
 
 export interface DemoAppOptions {
@@ -46,16 +48,21 @@ export interface DemoAppOptions {
 /** Opens the data folder (seeding it on first start) and builds the app. */
 export async function createDemoApp(config: DemoConfig, options: DemoAppOptions = {}): Promise<DemoApp> {
   prepareDataDir(config.dataDir); // 0700: the database holds password and API key hashes and IPs
-  const db = openDatabase(path.join(config.dataDir, 'panel.db'), options.database);
+  const log = options.log ?? ((line: string) => console.error(line));
+  let noteError = (_err: unknown): string | null => null;
+  const db = await openDatabase(config, { ...options.database, onConnectionError: (err) => void noteError(err) });
+  const guard = databaseGuard(db, log);
+  noteError = guard.noteError;
   const storages = createDemoStorages(config);
   await storages.prepare();
   await seedIfEmpty(db, storages, options.log);
   const secrets = loadSecrets(config.dataDir, { session: config.sessionSecret, link: config.linkSecret });
+  const reportError = options.onError ?? ((err: Error) => console.error(`demo-app: ${err.stack ?? err.message}`));
 
   const passport = new Passport();
   passport.use(new ApiKeyStrategy(db));
   passport.serializeUser((user, done) => done(null, (user as User).id));
-  passport.deserializeUser((id: number, done) => done(null, db.userById(id) ?? false));
+  passport.deserializeUser((id: number, done) => void db.userById(id).then((user) => done(null, user ?? false), done));
 
   const files = createStationFiles<User>({
     // Dashboard users arrive with a session (passport.session() below); scripts with X-API-Key.
@@ -76,7 +83,7 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
     // Station history, or the bounded refusals tables (see isStationHistory). A failed insert
     // (a duplicate id would be a bug) throws here and station-files reports it to onError.
     onDownload: (event) => db.recordDownload(event),
-    onError: options.onError ?? ((err) => console.error(`demo-app: ${err.stack ?? err.message}`)),
+    onError: (err) => void (guard.noteError(err) ?? reportError(err)),
   });
 
   const app = express();
@@ -97,17 +104,22 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
   }));
   // Forms and every other state-changing request: same site only (login CSRF included).
   app.use(crossSiteGuard(trustedOrigins(config.publicUrl, config.publicHosts)));
+  // Prometheus metrics of this instance go here (GET /metrics, before the database gate, so a
+  // scrape works while the database is down) once station-files provides them.
+  app.use('/static', express.static(path.join(__dirname, 'public'), { maxAge: '1h' }));
+  // While the database is known to be down: 503 with a short reason (routes/unavailable.ts).
+  app.use(guard.gate);
   // Public routes first: podcast apps need no session, and get no cookie.
   app.use(feedRouter(db, config));
-  app.use('/static', express.static(path.join(__dirname, 'public'), { maxAge: '1h' }));
 
   // chart.js exports only its module entry points: find the UMD build next to the main file.
   const chartJs = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js');
   app.get('/static/chart.umd.js', (_req, res) => res.sendFile(chartJs, { maxAge: '1h' }));
+  const sessionStore = db.sessionStore((err) => log(`demo-app: session store: ${err.message}`));
   app.use(session({
     name: 'panel.sid',
     secret: secrets.session,
-    store: new SqliteSessionStore(db),
+    store: sessionStore,
     resave: false,
     saveUninitialized: false,
     // COOKIE_SECURE=auto (default): Secure when the request came over HTTPS (directly, or per
@@ -124,9 +136,17 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
     loginLimits: options.loginLimits,
   }));
   app.use((_req, res) => void res.status(404).type('text').send('Not Found\n'));
-  app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    console.error('demo-app:', err);
-    if (!res.headersSent) res.status(500).type('text').send('Internal Server Error\n');
+  app.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const unavailable = guard.noteError(err);
+    if (unavailable === null) console.error('demo-app:', err);
+    if (res.headersSent) return void res.destroy();
+    if (unavailable !== null) return sendUnavailable(req, res, unavailable);
+    res.status(500).type('text').send('Internal Server Error\n');
   });
-  return { app, db, storages, files, close: () => { db.close(); storages.close(); } };
+  const close = async (): Promise<void> => {
+    sessionStore.close();
+    storages.close();
+    await db.close();
+  };
+  return { app, db, storages, files, close };
 }

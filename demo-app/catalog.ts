@@ -1,4 +1,4 @@
-/** The demo's catalog for station-files: URL ids → file references, from SQLite. */
+/** The demo's catalog for station-files: URL ids → file references, from the panel's database. */
 import type { Catalog, FileRef } from '../lib';
 import type { Db, FileRow } from './db/database';
 import { fileUrls } from './urls';
@@ -18,24 +18,25 @@ function ref(station: string, row: FileRow | undefined): FileRef | null {
 }
 
 export function demoCatalog(db: Db): Catalog {
-  const lookup = (station: string, kind: FileRow['kind'], id: string): FileRow | undefined => {
-    const s = db.station(station);
-    if (!s || s.shortcode !== station || !ID.test(id)) return undefined;
+  const lookup = async (station: string, kind: FileRow['kind'], id: string): Promise<FileRow | undefined> => {
+    if (!ID.test(id)) return undefined;
+    const s = await db.station(station);
+    if (!s || s.shortcode !== station) return undefined;
     return db.file(s.id, kind, Number(id));
   };
   return {
-    recording: ({ station, streamer, broadcast }) => {
-      const row = lookup(station, 'recording', broadcast);
+    recording: async ({ station, streamer, broadcast }) => {
+      const row = await lookup(station, 'recording', broadcast);
       return ref(station, row && String(row.streamer_id) === streamer ? row : undefined);
     },
-    mediaFile: ({ station, id }) => ref(station, lookup(station, 'media', id)),
-    episode: ({ station, podcast, episode }) => {
-      const row = lookup(station, 'episode', episode);
+    mediaFile: async ({ station, id }) => ref(station, await lookup(station, 'media', id)),
+    episode: async ({ station, podcast, episode }) => {
+      const row = await lookup(station, 'episode', episode);
       return ref(station, row && String(row.podcast_id) === podcast ? row : undefined);
     },
     // Lets download events of refused requests say whether the URL's station exists, so the
     // demo keeps requests for made-up stations out of station history (db.recordDownload).
-    station: (id) => db.station(id)?.shortcode === id,
+    station: async (id) => (await db.station(id))?.shortcode === id,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The demo panel's command line:  npm run cli -- <command> [options]   (see `help`).
- * Works on DATA_DIR/panel.db next to a running server (WAL, busy timeout). With --json a command
+ * Works on DATA_DIR/panel.db next to a running server (WAL, busy timeout), or on PostgreSQL when
+ * DATABASE_URL is set (the same database the panel instances share). With --json a command
  * prints exactly one JSON document on stdout; messages go to stderr, one line each; exit status
  * 0 ok, 1 failure, 2 usage error, 130 interrupted.
  */
@@ -72,7 +73,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const result = await prepared.run(ctx);
     emit(json, result.json, result.text);
   } finally {
-    ctx.close();
+    await ctx.close();
   }
   return 0;
 }

@@ -6,11 +6,12 @@
  *   S3_KINDS (comma list of recording, media, episode stored in S3; default all when S3_ENDPOINT is set),
  *   PUBLIC_HOSTS (comma list of host[:port] the feed may name; default: loopback names and HOST),
  *   COOKIE_SECURE (auto | true | false; default auto: Secure when the request came over HTTPS),
- *   TRUST_PROXY (whose X-Forwarded-* to believe, proxy-addr names/addresses/CIDRs; default loopback).
+ *   TRUST_PROXY (whose X-Forwarded-* to believe, proxy-addr names/addresses/CIDRs; default loopback),
+ *   DATABASE_URL (postgres://user@host:port/db: PostgreSQL for everything; default SQLite in DATA_DIR/panel.db).
  */
 import path from 'node:path';
 import proxyaddr from 'proxy-addr';
-import type { FileKind } from './db/database';
+import type { FileKind } from './db/types';
 
 /** The data folder used when DATA_DIR is not set (the only one whose login page shows the demo logins). */
 export const DEFAULT_DATA_DIR = path.join(__dirname, 'data');
@@ -19,6 +20,8 @@ export interface DemoConfig {
   port: number;
   host: string;
   dataDir: string;
+  /** PostgreSQL (postgres://…) for users, sessions, files and history; null: SQLite in dataDir/panel.db. */
+  databaseUrl: string | null;
   /** Base URL for feeds and enclosures; null: from each request's Host when it is allowed (publicHosts). */
   publicUrl: string | null;
   /** Hosts (`host` or `host:port`, lower case) a request's Host may name in feeds; empty: loopback names and HOST. */
@@ -63,6 +66,20 @@ function readPublicHosts(raw: string | undefined): string[] {
   const hosts = (raw ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
   for (const h of hosts) if (!HOST_PORT.test(h)) throw new Error(`PUBLIC_HOSTS: "${h}" is not a host or host:port`);
   return hosts;
+}
+
+function readDatabaseUrl(raw: string | undefined): string | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new Error('DATABASE_URL must be a postgres://user[:password]@host[:port]/database URL');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new Error(`DATABASE_URL must start with postgres:// or postgresql:// (not ${url.protocol}//); unset it for SQLite in DATA_DIR`);
+  }
+  return raw.trim();
 }
 
 function readCookieSecure(raw: string | undefined): boolean | 'auto' {
@@ -112,6 +129,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     port,
     host,
     dataDir: path.resolve(env.DATA_DIR ?? DEFAULT_DATA_DIR),
+    databaseUrl: readDatabaseUrl(env.DATABASE_URL),
     publicUrl: readPublicUrl(env.PUBLIC_URL),
     publicHosts: readPublicHosts(env.PUBLIC_HOSTS),
     cookieSecure: readCookieSecure(env.COOKIE_SECURE),

@@ -48,7 +48,7 @@ const daysAgo = (n: number): string => new Date(Date.now() - n * 86_400_000).toI
 
 /** Seeds an empty database; does nothing when stations exist. Returns true when it seeded. */
 export async function seedIfEmpty(db: Db, storages: DemoStorages, log: (line: string) => void = () => undefined): Promise<boolean> {
-  if (db.stations().length > 0) return false;
+  if ((await db.stations()).length > 0) return false;
   log('seeding demo data (generating audio, about 10 s)…');
   const hashes = await Promise.all(DEMO_LOGINS.map((l) => hashPassword(l.password)));
   const stored: { f: SeedFile; storage: 'local' | 's3'; key: string; size: number }[] = [];
@@ -59,42 +59,45 @@ export async function seedIfEmpty(db: Db, storages: DemoStorages, log: (line: st
     if (size !== wavSize(f.tone)) throw new Error(`seed: ${f.filename} stored ${size} bytes, expected ${wavSize(f.tone)}`);
     stored.push({ f, storage, key, size });
   }
-  db.transaction(() => {
-    const alpha = db.addStation('alpha', 'Radio Alpha');
-    const bravo = db.addStation('bravo', 'Bravo FM');
+  // Another instance may have seeded meanwhile (several share one PostgreSQL): checked again
+  // inside the transaction; the unique shortcodes stop a second seed in any case.
+  return db.transaction(async (tx) => {
+    if ((await tx.stations()).length > 0) return false;
+    const alpha = await tx.addStation('alpha', 'Radio Alpha');
+    const bravo = await tx.addStation('bravo', 'Bravo FM');
     const byCode: Record<string, number> = { alpha: alpha.id, bravo: bravo.id };
-    DEMO_LOGINS.forEach((l, i) => {
-      const user = db.addUser({ email: l.email, name: l.email.split('@')[0] as string, passwordHash: hashes[i] as string, globalAdmin: i === 0 });
-      for (const [station, permission] of GRANTS[l.email] ?? []) db.grant(user.id, byCode[station] as number, permission);
-    });
-    const podcast = db.addPodcast({
+    for (const [i, l] of DEMO_LOGINS.entries()) {
+      const user = await tx.addUser({ email: l.email, name: l.email.split('@')[0] as string, passwordHash: hashes[i] as string, globalAdmin: i === 0 });
+      for (const [station, permission] of GRANTS[l.email] ?? []) await tx.grant(user.id, byCode[station] as number, permission);
+    }
+    const podcast = await tx.addPodcast({
       station_id: alpha.id, title: 'Alpha Talks', description: 'Conversations from the Radio Alpha studio.',
       author: 'Radio Alpha', language: 'en', category: 'Music', explicit: 0,
     });
-    stored.forEach(({ f, storage, key, size }, n) => {
+    for (const [n, { f, storage, key, size }] of stored.entries()) {
       const stationId = byCode[f.station] as number;
       const extra = f.extra ?? {};
-      db.addFile({
+      await tx.addFile({
         station_id: stationId, kind: f.kind, title: f.title, storage, key, filename: f.filename, content_type: 'audio/wav',
         size, duration_s: f.tone.seconds, created_at: daysAgo(stored.length - n),
-        streamer_id: typeof extra.streamer === 'string' ? db.streamer(stationId, extra.streamer) : null,
+        streamer_id: typeof extra.streamer === 'string' ? await tx.streamer(stationId, extra.streamer) : null,
         artist: typeof extra.artist === 'string' ? extra.artist : null,
         podcast_id: f.kind === 'episode' ? podcast : null,
         description: f.kind === 'episode' ? `${f.title}, recorded live at Radio Alpha.` : null,
         published_at: typeof extra.published === 'number' ? daysAgo(extra.published) : null,
       });
-    });
-    seedHistory(db);
+    }
+    await seedHistory(tx);
+    return true;
   });
-  return true;
 }
 
 /** Two weeks of plausible downloads: podcast apps, browsers, staff downloads. */
-function seedHistory(db: Db): void {
-  const alpha = db.station('alpha');
+async function seedHistory(db: Db): Promise<void> {
+  const alpha = await db.station('alpha');
   if (!alpha) return;
-  const episodes = db.files(alpha.id, 'episode').filter((e) => e.published_at);
-  const recordings = db.files(alpha.id, 'recording');
+  const episodes = (await db.files(alpha.id, 'episode')).filter((e) => e.published_at);
+  const recordings = await db.files(alpha.id, 'recording');
   const agents = ['AppleCoreMedia/1.0.0.21A329 (iPhone; U; CPU OS 17_0 like Mac OS X; en_us)', 'Spotify/8.8.96 Android/33 (Pixel 7)',
     'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36', 'Overcast/3.0 (+http://overcast.fm/; iOS podcast app)'];
   let seq = 0;
@@ -111,11 +114,11 @@ function seedHistory(db: Db): void {
         fileId: String(ep.id), storage: ep.storage, delivery: 'stream', method: 'GET', range: null, bytesSent: ep.size, size: ep.size,
         durationMs: 800, ip: `198.51.100.${(l * 17 + day) % 250}`, userAgent: agents[l % agents.length] as string, referer: null,
       };
-      db.recordDownload(event);
+      await db.recordDownload(event);
     }
     const rec = recordings[day % Math.max(1, recordings.length)];
     if (rec && day % 2 === 0) {
-      db.recordDownload({
+      await db.recordDownload({
         id: `seed-${seq++}`, correlationId: null, authenticated: true, via: 'session', linkSubject: null, stationExists: true, reason: null,
         ids: { station: 'alpha', streamer: String(rec.streamer_id), broadcast: String(rec.id) }, served: { start: 0, end: rec.size - 1 },
         at: new Date(Date.now() - day * 86_400_000).toISOString(), outcome: 'completed', status: 200, station: 'alpha',

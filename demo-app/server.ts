@@ -1,6 +1,7 @@
-/** Starts the demo panel: `npm run demo` (PORT, HOST, DATA_DIR, DELIVERY, S3_* — see config.ts). */
+/** Starts the demo panel: `npm run demo` (PORT, HOST, DATA_DIR, DATABASE_URL, DELIVERY, S3_* — see config.ts). */
 import { createDemoApp } from './app';
 import { readConfig } from './config';
+import { describeDatabase } from './db/database';
 import { DEMO_LOGINS } from './seed';
 
 async function main(): Promise<void> {
@@ -9,7 +10,7 @@ async function main(): Promise<void> {
   const server = app.listen(config.port, config.host, () => {
     const url = `http://${config.host}:${config.port}/`;
     console.log(`\nstation-files demo panel: ${url}`);
-    console.log(`data: ${config.dataDir} · storage: ${config.s3 ? `S3 for ${config.s3.kinds.join(', ')}` : 'local'} · delivery: ${config.delivery}`);
+    console.log(`data: ${config.dataDir} · database: ${describeDatabase(config)} · storage: ${config.s3 ? `S3 for ${config.s3.kinds.join(', ')}` : 'local'} · delivery: ${config.delivery}`);
     console.log('logins:');
     for (const l of DEMO_LOGINS) console.log(`  ${l.email.padEnd(24)} ${l.password.padEnd(22)} ${l.role}`);
   });
@@ -21,8 +22,7 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 5_000;
   const stop = (): void => {
     server.close(() => {
-      close();
-      process.exit(0);
+      close().finally(() => process.exit(0));
     });
     server.closeAllConnections();
   };

@@ -11,8 +11,11 @@ export class ApiKeyStrategy extends Strategy {
 
   override authenticate(req: Request): void {
     const key = req.get('x-api-key');
-    const user = key ? this.db.userByApiKey(key) : undefined;
-    if (user) this.success(user);
-    else this.fail('ApiKey realm="station-files-demo"', 401);
+    if (!key) return void this.fail('ApiKey realm="station-files-demo"', 401);
+    // A database error (unreachable) goes to the app's error handler: 503, not a 401 that blames the key.
+    this.db.userByApiKey(key).then(
+      (user) => (user ? this.success(user) : this.fail('ApiKey realm="station-files-demo"', 401)),
+      (err: unknown) => this.error(err instanceof Error ? err : new Error(String(err))),
+    );
   }
 }

@@ -10,9 +10,9 @@ export const apiKeyCreate = defineCommand({
   options: {
     user: { type: 'string', required: true },
   },
-  run(v, ctx) {
-    const user = ctx.user(v.user);
-    const key = ctx.db.createApiKey(user.id);
+  async run(v, ctx) {
+    const user = await ctx.user(v.user);
+    const key = await (await ctx.db()).createApiKey(user.id);
     ctx.log(`API key for ${user.email} created; it is shown only now (the panel stores its hash).`);
     return { json: { key }, text: key };
   },
@@ -28,9 +28,9 @@ export const apiKeyList = defineCommand({
   options: {
     user: { type: 'string', required: true },
   },
-  run(v, ctx) {
-    const user = ctx.user(v.user);
-    const keys: ApiKeyListing[] = ctx.db.apiKeys(user.id).map((k) => ({ id: k.id, createdAt: k.created_at, prefix: k.key_prefix }));
+  async run(v, ctx) {
+    const user = await ctx.user(v.user);
+    const keys: ApiKeyListing[] = (await (await ctx.db()).apiKeys(user.id)).map((k) => ({ id: k.id, createdAt: k.created_at, prefix: k.key_prefix }));
     return {
       json: keys,
       text: table(keys, [
@@ -51,12 +51,13 @@ export const apiKeyRevoke = defineCommand({
   options: {
     id: { type: 'string', required: true },
   },
-  run(v, ctx) {
+  async run(v, ctx) {
     if (!/^\d{1,15}$/.test(v.id) || Number(v.id) < 1) throw usageError(`--id "${v.id}" is not a key id (a positive whole number; see api-key list)`, REVOKE_USAGE);
     const id = Number(v.id);
-    const key = ctx.db.apiKey(id);
-    if (!key || !ctx.db.revokeApiKey(id)) throw failure(`no API key with id ${id} (see api-key list --user EMAIL)`);
-    const owner = ctx.db.userById(key.user_id);
+    const db = await ctx.db();
+    const key = await db.apiKey(id);
+    if (!key || !(await db.revokeApiKey(id))) throw failure(`no API key with id ${id} (see api-key list --user EMAIL)`);
+    const owner = await db.userById(key.user_id);
     return {
       json: { revoked: id, user: owner?.email ?? null },
       text: `revoked API key ${id}${key.key_prefix ? ` (${key.key_prefix}…)` : ''}${owner ? ` of ${owner.email}` : ''}`,

@@ -1,34 +1,33 @@
 /**
- * What commands run against: the configuration (from the environment), the panel database at
- * DATA_DIR/panel.db (opened on first use, so usage errors never create it) and the storages
- * (loaded on first use: only `import` pays for loading the S3 SDK and building a client).
+ * What commands run against: the configuration (from the environment), the panel database
+ * (DATA_DIR/panel.db, or PostgreSQL at DATABASE_URL; opened on first use, so usage errors never
+ * create it) and the storages (loaded on first use: only `import` pays for loading the S3 SDK
+ * and building a client).
  */
-import path from 'node:path';
 import { readConfig, type DemoConfig } from '../config';
 import { prepareDataDir } from '../data-dir';
-import { openDatabase, type Db, type Station, type UserWithHash } from '../db/database';
+import { describeDatabase, openDatabase, type Db, type Station, type UserWithHash } from '../db/database';
 import type * as StorageModule from '../storage';
 import type { DemoStorages } from '../storage';
 import { failure, oneLine } from './errors';
 
 export interface Context {
   readonly config: DemoConfig;
-  readonly db: Db;
+  /** The database, opened (and migrated) on first use; a failure (exit 1) naming it when it cannot be opened. */
+  db(): Promise<Db>;
   storages(): Promise<DemoStorages>;
   /** A diagnostic line on stderr (never stdout, which --json keeps for the result). */
   log(line: string): void;
   /** The station by numeric id or shortcode; a failure (exit 1) naming the known ones if missing. */
-  station(ref: string): Station;
+  station(ref: string): Promise<Station>;
   /** The user by email; a failure (exit 1) if missing. */
-  user(email: string): UserWithHash;
-  close(): void;
+  user(email: string): Promise<UserWithHash>;
+  close(): Promise<void>;
 }
-
-export const databaseFile = (config: DemoConfig): string => path.join(config.dataDir, 'panel.db');
 
 export function createContext(env: NodeJS.ProcessEnv = process.env): Context {
   let config: DemoConfig | undefined;
-  let db: Db | undefined;
+  let db: Promise<Db> | undefined;
   let storages: DemoStorages | undefined;
 
   const getConfig = (): DemoConfig => {
@@ -41,16 +40,17 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): Context {
     }
     return config;
   };
-  const getDb = (): Db => {
-    if (!db) {
-      const file = databaseFile(getConfig());
-      try {
-        prepareDataDir(path.dirname(file));
-        db = openDatabase(file);
-      } catch (err) {
-        throw failure(`cannot open the database ${file}: ${oneLine(err)}`);
-      }
+  const open = async (): Promise<Db> => {
+    const config = getConfig();
+    try {
+      prepareDataDir(config.dataDir);
+      return await openDatabase(config);
+    } catch (err) {
+      throw failure(`cannot open the database ${describeDatabase(config)}: ${oneLine(err)}`);
     }
+  };
+  const getDb = (): Promise<Db> => {
+    db ??= open();
     return db;
   };
 
@@ -58,9 +58,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): Context {
     get config() {
       return getConfig();
     },
-    get db() {
-      return getDb();
-    },
+    db: getDb,
     async storages() {
       if (!storages) {
         // Loaded here, not at the top: it pulls in the S3 SDK, which only `import` needs.
@@ -70,20 +68,21 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): Context {
       return storages;
     },
     log: (line) => void process.stderr.write(`${line}\n`),
-    station(ref) {
-      const found = getDb().station(ref);
+    async station(ref) {
+      const found = await (await getDb()).station(ref);
       if (found) return found;
-      const known = getDb().stations().map((s) => `${s.id} (${s.shortcode})`).join(', ');
+      const known = (await (await getDb()).stations()).map((s) => `${s.id} (${s.shortcode})`).join(', ');
       throw failure(`unknown station "${ref}"${known ? ` (known: ${known})` : ' (the database has no stations yet)'}`);
     },
-    user(email) {
-      const found = getDb().userByEmail(email.trim());
+    async user(email) {
+      const found = await (await getDb()).userByEmail(email.trim());
       if (!found) throw failure(`unknown user "${email}" (no user with that email)`);
       return found;
     },
-    close() {
+    async close() {
       storages?.close();
-      db?.close();
+      const opened = await db?.catch(() => undefined);
+      await opened?.close();
     },
   };
 }

@@ -56,20 +56,20 @@ export const downloads = defineCommand({
     since: { type: 'string' },
     limit: { type: 'string' },
   },
-  run(v, ctx) {
+  async run(v, ctx) {
     let since = '';
     if (v.since !== undefined) {
       const parsed = parseIsoDate(v.since);
       if (!parsed) throw usageError(`--since "${v.since}" is not an ISO date (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM])`, USAGE);
       since = parsed;
     }
-    let limit = -1; // SQLite: no limit
+    let limit = -1; // no limit
     if (v.limit !== undefined) {
       if (!/^\d+$/.test(v.limit) || !Number.isSafeInteger(Number(v.limit)) || Number(v.limit) < 1) throw usageError(`--limit "${v.limit}" is not a positive whole number`, USAGE);
       limit = Number(v.limit);
     }
-    const station = ctx.station(v.station);
-    const rows = ctx.db.downloads(station.shortcode, since, limit).map(toListing);
+    const station = await ctx.station(v.station);
+    const rows = (await (await ctx.db()).downloads(station.shortcode, since, limit)).map(toListing);
     return {
       json: rows,
       text: table(rows, [

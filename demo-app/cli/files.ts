@@ -38,10 +38,11 @@ export const files = defineCommand({
     station: { type: 'string', required: true },
     kind: { type: 'string' },
   },
-  run(v, ctx) {
+  async run(v, ctx) {
     const kind = v.kind === undefined ? undefined : parseKind(v.kind, USAGE);
-    const station = ctx.station(v.station);
-    const rows = (kind ? ctx.db.files(station.id, kind) : ctx.db.stationFiles(station.id)).map((f) => listing(station, f));
+    const station = await ctx.station(v.station);
+    const db = await ctx.db();
+    const rows = (kind ? await db.files(station.id, kind) : await db.stationFiles(station.id)).map((f) => listing(station, f));
     return {
       json: rows,
       text: table(rows, [

@@ -16,14 +16,14 @@ export const grant = defineCommand({
     station: { type: 'string', required: true },
     permission: { type: 'string', required: true },
   },
-  run(v, ctx) {
+  async run(v, ctx) {
     const permission: Permission | undefined = PERMISSIONS.find((p) => p === v.permission);
     if (!permission) {
       throw usageError(`unknown permission "${v.permission}" (one of: ${PERMISSIONS.map((p) => `"${p}"`).join(', ')})`, USAGE);
     }
-    const user = ctx.user(v.user);
-    const station = ctx.station(v.station);
-    ctx.db.grant(user.id, station.id, permission);
+    const user = await ctx.user(v.user);
+    const station = await ctx.station(v.station);
+    await (await ctx.db()).grant(user.id, station.id, permission);
     return {
       json: { user: user.email, station: station.shortcode, permission },
       text: `granted "${permission}" on ${station.shortcode} to ${user.email}`,

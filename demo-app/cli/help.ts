@@ -19,6 +19,7 @@ export function usageText(commands: readonly Command[]): string {
     '',
     'Values: --key value or --key=value (use --key=-x for a value starting with "-").',
     'Environment: DATA_DIR (the database is DATA_DIR/panel.db; default demo-app/data),',
+    '  DATABASE_URL (postgres://…: use that PostgreSQL database instead, as the panel does),',
     '  S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_FORCE_PATH_STYLE, S3_KINDS.',
     'Exit status: 0 ok, 1 failure (unknown station/user/podcast, missing file, duplicate, storage or database error),',
     '  2 usage error (unknown command/option, missing or malformed value), 130 interrupted.',

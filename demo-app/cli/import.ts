@@ -138,14 +138,15 @@ export const importFile = defineCommand({
     if (title === '') throw usageError('--title must not be empty', USAGE);
 
     // Then what depends on the database, the file system and the configuration (exit 1).
-    const station: Station = ctx.station(v.station);
+    const station: Station = await ctx.station(v.station);
+    const db = await ctx.db();
     let podcast: Podcast | undefined;
     if (kind === 'episode') {
       if (podcastId !== undefined) {
-        podcast = ctx.db.podcast(station.id, podcastId);
+        podcast = await db.podcast(station.id, podcastId);
         if (!podcast) throw failure(`station ${station.shortcode} has no podcast ${podcastId}`);
       } else {
-        podcast = [...ctx.db.podcasts(station.id)].sort((a, b) => a.id - b.id)[0];
+        podcast = [...(await db.podcasts(station.id))].sort((a, b) => a.id - b.id)[0];
         if (!podcast) throw failure(`station ${station.shortcode} has no podcast to add the episode to`);
       }
     }
@@ -173,18 +174,18 @@ export const importFile = defineCommand({
     const publishedAt = v.publish ? new Date().toISOString() : null;
     let row: FileRow | undefined;
     try {
-      // BEGIN IMMEDIATE, not db.transaction's deferred BEGIN: the streamer lookup reads first, and
-      // in WAL a read transaction that must then write while the server holds the write lock gets
-      // SQLITE_BUSY at once (no busy_timeout wait). Taking the write lock up front waits instead.
-      row = ctx.db.raw.transaction(() => {
-        const id = ctx.db.addFile({
+      // One transaction (on SQLite BEGIN IMMEDIATE: the streamer lookup reads first, and in WAL a
+      // read transaction that must then write while the server holds the write lock gets
+      // SQLITE_BUSY at once; taking the write lock up front waits for busy_timeout instead).
+      row = await db.transaction(async (tx) => {
+        const id = await tx.addFile({
           station_id: station.id, kind, title, storage, key, filename, content_type: contentType, size, duration_s: duration,
-          streamer_id: kind === 'recording' ? ctx.db.streamer(station.id, streamerName) : null,
+          streamer_id: kind === 'recording' ? await tx.streamer(station.id, streamerName) : null,
           podcast_id: podcast ? podcast.id : null,
           published_at: publishedAt,
         });
-        return ctx.db.file(station.id, kind, id);
-      }).immediate();
+        return tx.file(station.id, kind, id);
+      });
       if (!row) throw new Error('the new row cannot be read back');
     } catch (err) {
       let removed = 'the stored file was removed';

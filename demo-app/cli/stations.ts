@@ -7,8 +7,8 @@ export const stations = defineCommand({
   usage: 'stations [--json]',
   summary: 'list the stations: id, shortcode, name',
   options: {},
-  run(_values, ctx) {
-    const rows = ctx.db.stations().map((s) => ({ id: s.id, shortcode: s.shortcode, name: s.name }));
+  async run(_values, ctx) {
+    const rows = (await (await ctx.db()).stations()).map((s) => ({ id: s.id, shortcode: s.shortcode, name: s.name }));
     return {
       json: rows,
       text: table(rows, [

@@ -1,13 +1,13 @@
 /** `user add`: a panel login (scrypt-hashed password), optionally a global administrator. */
 import { hashPassword } from '../auth/passwords';
+import { isUniqueViolation } from '../db/errors';
+import type { User } from '../db/types';
 import { defineCommand } from './command';
 import { failure, usageError } from './errors';
 
 const USAGE = 'user add --email E --password P [--name N] [--global-admin] [--json]';
 const MIN_PASSWORD = 8;
 
-const isUniqueViolation = (err: unknown): boolean =>
-  (err as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE';
 
 export const userAdd = defineCommand({
   words: ['user', 'add'],
@@ -27,11 +27,12 @@ export const userAdd = defineCommand({
     if (name === '') throw usageError('--name must not be empty', USAGE);
 
     const exists = () => failure(`a user with email ${email} already exists`);
-    if (ctx.db.userByEmail(email)) throw exists(); // fail before the (deliberately slow) hash
+    const db = await ctx.db();
+    if (await db.userByEmail(email)) throw exists(); // fail before the (deliberately slow) hash
     const passwordHash = await hashPassword(v.password);
-    let user: ReturnType<typeof ctx.db.addUser>;
+    let user: User;
     try {
-      user = ctx.db.addUser({ email, name, passwordHash, globalAdmin: v['global-admin'] });
+      user = await db.addUser({ email, name, passwordHash, globalAdmin: v['global-admin'] });
     } catch (err) {
       if (isUniqueViolation(err)) throw exists(); // created meanwhile (the server shares the file)
       throw err;

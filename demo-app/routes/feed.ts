@@ -54,10 +54,11 @@ export function feedRouter(db: Db, config: Pick<DemoConfig, 'publicUrl' | 'publi
     res.set({ 'Cache-Control': 'public, max-age=86400', 'Cross-Origin-Resource-Policy': 'cross-origin' }).type('png').send(cover);
   });
 
-  router.get('/feeds/:station/:podcast.xml', (req, res) => {
-    const station = db.station(String(req.params.station));
+  router.get('/feeds/:station/:podcast.xml', async (req, res) => {
+    const station = await db.station(String(req.params.station));
     const podcastId = Number(req.params.podcast);
-    const podcast = station && station.shortcode === req.params.station && Number.isInteger(podcastId) ? db.podcast(station.id, podcastId) : undefined;
+    const podcast = station && station.shortcode === req.params.station && Number.isSafeInteger(podcastId)
+      ? await db.podcast(station.id, podcastId) : undefined;
     if (!station || !podcast) return void res.status(404).type('text').send('Not Found\n');
     const root = feedBase(req, config);
     const explicit = podcast.explicit ? 'true' : 'false';
@@ -77,7 +78,7 @@ export function feedRouter(db: Db, config: Pick<DemoConfig, 'publicUrl' | 'publi
     channel.ele(ITUNES, 'itunes:category', { text: podcast.category });
     channel.ele(ITUNES, 'itunes:explicit').txt(explicit);
     channel.ele(ITUNES, 'itunes:type').txt('episodic');
-    for (const e of db.episodes(podcast.id)) {
+    for (const e of await db.episodes(podcast.id)) {
       if (e.published_at === null) continue;
       const item = channel.ele('item');
       item.ele('title').txt(e.title);

@@ -53,7 +53,7 @@ export function pagesRouter(db: Db, options: PagesOptions): Router {
       const password = typeof req.body?.password === 'string' ? req.body.password : '';
       if (!email || !password) return void loginForm(res, 400, 'Enter your email and password.');
       if (email.length > MAX_EMAIL || password.length > MAX_PASSWORD) return void loginForm(res, 400, 'Email or password too long.');
-      const found = db.userByEmail(email);
+      const found = await db.userByEmail(email);
       let ok: boolean;
       try {
         // Unknown emails are checked against a dummy hash: the same work, the same time.
@@ -76,35 +76,34 @@ export function pagesRouter(db: Db, options: PagesOptions): Router {
     req.logout((err) => (err ? next(err) : req.session.destroy(() => res.redirect(303, '/login'))));
   });
 
-  pages.get('/', requirePage, (req, res) => {
+  pages.get('/', requirePage, async (req, res) => {
     const user = req.user as User;
-    res.type('html').send(stationsPage(user, visibleStations(db, user)));
+    res.type('html').send(stationsPage(user, await visibleStations(db, user)));
   });
 
-  pages.get('/station/:station', requirePage, (req, res) => {
+  pages.get('/station/:station', requirePage, async (req, res) => {
     const user = req.user as User;
-    const station = db.station(String(req.params.station));
+    const station = await db.station(String(req.params.station));
     if (!station || station.shortcode !== req.params.station) return void res.status(404).type('text').send('No such station\n');
-    const can = permissionsOn(db, user, station.shortcode);
+    const can = await permissionsOn(db, user, station.shortcode);
     if (!can.streamers && !can.media && !can.podcasts && !can.reports) return void res.status(403).type('text').send('Forbidden\n');
     const recordings = can.streamers
-      ? db.files(station.id, 'recording').map((r) => ({ ...r, streamer: r.streamer_id !== null ? db.streamerName(r.streamer_id) : '' }))
+      ? await Promise.all((await db.files(station.id, 'recording')).map(async (r) => ({
+        ...r, streamer: r.streamer_id !== null ? await db.streamerName(r.streamer_id) : '',
+      })))
       : [];
-    res.type('html').send(stationPage(user, {
-      station,
-      can,
-      recordings,
-      media: can.media ? db.files(station.id, 'media') : [],
-      podcasts: can.podcasts ? db.podcasts(station.id).map((podcast) => ({ podcast, episodes: db.episodes(podcast.id) })) : [],
-    }));
+    const podcasts = can.podcasts
+      ? await Promise.all((await db.podcasts(station.id)).map(async (podcast) => ({ podcast, episodes: await db.episodes(podcast.id) })))
+      : [];
+    res.type('html').send(stationPage(user, { station, can, recordings, media: can.media ? await db.files(station.id, 'media') : [], podcasts }));
   });
 
-  pages.get('/station/:station/history', requirePage, (req, res) => {
+  pages.get('/station/:station/history', requirePage, async (req, res) => {
     const user = req.user as User;
-    const station = db.station(String(req.params.station));
+    const station = await db.station(String(req.params.station));
     if (!station || station.shortcode !== req.params.station) return void res.status(404).type('text').send('No such station\n');
-    if (!db.allows(user, station.shortcode, 'reports')) return void res.status(403).type('text').send('Forbidden\n');
-    const { daily, episodes, rows, refused } = stationReport(db, station.shortcode, 30, 200);
+    if (!(await db.allows(user, station.shortcode, 'reports'))) return void res.status(403).type('text').send('Forbidden\n');
+    const { daily, episodes, rows, refused } = await stationReport(db, station.shortcode, 30, 200);
     res.type('html').send(historyPage(user, station, daily, episodes, rows, refused.reduce((n, r) => n + r.count, 0)));
   });
   return pages;

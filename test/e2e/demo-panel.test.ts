@@ -167,7 +167,7 @@ for (const mode of MODES) {
       const feed = await new Parser().parseString(feedRes.body.toString('utf8'));
       assert.equal(feed.title, 'Alpha Talks');
       assert.equal(feed.items.length, 2, 'drafts excluded');
-      const episodes = d.demo.db.files(station(d, 'alpha').id, 'episode');
+      const episodes = await d.demo.db.files(station(d, 'alpha').id, 'episode');
       for (const item of feed.items) {
         const enc = must(item.enclosure, `enclosure of ${item.title}`);
         assert.match(enc.url, /\.wav$/);
@@ -223,7 +223,7 @@ for (const mode of MODES) {
     });
 
     test('f. the reports table and the DB list this run\'s downloads', { timeout: 60_000 }, async () => {
-      const since = d.demo.db.downloads('alpha', startedAt);
+      const since = await d.demo.db.downloads('alpha', startedAt);
       const mine = since.filter((r) => r.user_name === 'dj' && r.kind === 'recording' && r.file_id === String(long().id)
         && r.method === 'GET' && r.range === null);
       assert.equal(mine.length, 1, `the dj's download in the DB: ${JSON.stringify(mine)}`);
@@ -248,8 +248,8 @@ for (const mode of MODES) {
     });
 
     test('g. the JSON API takes an API key', { timeout: 30_000 }, async () => {
-      const podcaster = must(d.demo.db.userByEmail(PODCASTER), 'podcaster');
-      const key = d.demo.db.createApiKey(podcaster.id);
+      const podcaster = must(await d.demo.db.userByEmail(PODCASTER), 'podcaster');
+      const key = await d.demo.db.createApiKey(podcaster.id);
       const url = `${d.base}/api/station/alpha/podcasts`;
       const r = await request(url, { headers: { 'x-api-key': key } });
       assert.equal(r.status, 200);

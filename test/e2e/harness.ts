@@ -29,6 +29,8 @@ export interface Demo {
   dataDir: string;
   nginx?: NginxInstance;
   s3?: { client: S3Client; bucket: string; prefix: string };
+  /** The seeded stations and files, read once at start (they do not change during a run). */
+  seededRows: { stations: Station[]; files: FileRow[] };
   stop(): Promise<void>;
 }
 
@@ -76,7 +78,7 @@ export async function startDemo(mode: ModeName): Promise<Demo> {
     await nginx?.stop();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
-    demo.close();
+    await demo.close();
     if (s3) {
       await emptyBucket(s3.client, s3.bucket);
       s3.client.destroy();
@@ -94,7 +96,9 @@ export async function startDemo(mode: ModeName): Promise<Demo> {
     await stop();
     throw err;
   }
-  return { mode, demo, base, dataDir, nginx, s3, stop };
+  const stations = await demo.db.stations();
+  const files = (await Promise.all(stations.map((s) => demo.db.stationFiles(s.id)))).flat();
+  return { mode, demo, base, dataDir, nginx, s3, seededRows: { stations, files }, stop };
 }
 
 export const must = <T>(value: T | undefined | null, what: string): T => {
@@ -103,12 +107,13 @@ export const must = <T>(value: T | undefined | null, what: string): T => {
 };
 
 export function station(d: Demo, code: string): Station {
-  return must(d.demo.db.station(code), `station ${code}`);
+  return must(d.seededRows.stations.find((s) => s.shortcode === code), `station ${code}`);
 }
 
 /** A seeded file by filename. */
 export function seeded(d: Demo, code: string, kind: FileKind, filename?: string): FileRow {
-  const rows = d.demo.db.files(station(d, code).id, kind);
+  const id = station(d, code).id;
+  const rows = d.seededRows.files.filter((f) => f.station_id === id && f.kind === kind).sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
   return must(filename === undefined ? rows[0] : rows.find((r) => r.filename === filename), `${code} ${kind} ${filename ?? ''}`);
 }
 

@@ -2,6 +2,7 @@
 // aggregated over every row, login limits / hash cap / dummy hash, cross-site form posts, the
 // session cookie's Secure flag, file modes of the data folder, feed URLs and XML validity,
 // API key list/revoke, the demo credentials on the login page, and nginx workers not as root.
+// The history and report cases run on SQLite and on PostgreSQL (DATABASE_URL).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -20,18 +21,19 @@ import { createDemoApp, type DemoApp, type DemoAppOptions } from '../../demo-app
 import { hashStats, resetHashPeak } from '../../demo-app/auth/passwords';
 import { fileUrl } from '../../demo-app/catalog';
 import { readConfig } from '../../demo-app/config';
-import { openDatabase, type Db } from '../../demo-app/db/database';
+import { openSqlite, type Db, type SqliteDb } from '../../demo-app/db/database';
 import { stationReport } from '../../demo-app/reports';
 import { pagesRouter } from '../../demo-app/routes/pages';
-import { DEMO_LOGINS, seedIfEmpty } from '../../demo-app/seed';
-import { createDemoStorages } from '../../demo-app/storage';
+import { DEMO_LOGINS } from '../../demo-app/seed';
 import type { DownloadEvent } from '../../lib';
+import { demoBackends, sqlAll, type DemoBackend } from '../support/demo-db';
 import { request, type FullResult } from '../support/http';
 import { freePort } from '../support/nginx';
 
 const repo = path.resolve(__dirname, '..', '..');
 const temps: string[] = [];
-let template = ''; // a seeded DATA_DIR, copied per app
+const backends = demoBackends();
+const sqlite = backends[0] as DemoBackend;
 
 interface Running { demo: DemoApp; base: string; dataDir: string; port: number; stop(): Promise<void> }
 
@@ -41,11 +43,11 @@ async function tempDir(prefix: string): Promise<string> {
   return dir;
 }
 
-/** The demo on a copy of the seeded folder, on 127.0.0.1, with no S3_* from the runner. */
-async function start(env: Record<string, string> = {}, options: DemoAppOptions = {}): Promise<Running> {
-  const dataDir = path.join(await tempDir('demo-sec-'), 'data');
-  await cp(template, dataDir, { recursive: true });
-  const demo = await createDemoApp(readConfig({ DATA_DIR: dataDir, ...env }), { accessLog: false, ...options });
+/** The demo on a copy of the seeded panel (SQLite unless given), on 127.0.0.1, with no S3_* from the runner. */
+async function start(env: Record<string, string> = {}, options: DemoAppOptions = {}, backend = sqlite): Promise<Running> {
+  const fx = await backend.fresh();
+  const dataDir = fx.dataDir;
+  const demo = await createDemoApp(readConfig({ ...fx.env, ...env }), { accessLog: false, ...options });
   const server = await new Promise<Server>((resolve) => {
     const s = demo.app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -55,7 +57,7 @@ async function start(env: Record<string, string> = {}, options: DemoAppOptions =
     stop: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      demo.close();
+      await demo.close();
     },
   };
 }
@@ -68,16 +70,16 @@ function login(base: string, email: string, password: string, headers: Record<st
   return request(`${base}/login`, { method: 'POST', headers: { ...FORM, ...headers }, body: form({ email, password }) });
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
 }
 
-const historyCount = (db: Db, station: string): number =>
-  (db.raw.prepare('SELECT COUNT(*) AS n FROM downloads WHERE station = ?').get(station) as { n: number }).n;
+const one = async (db: Db, sql: string, params: unknown[] = []): Promise<number> => (await sqlAll<{ n: number | null }>(db, sql, params))[0]?.n ?? 0;
+const historyCount = (db: Db, station: string): Promise<number> => one(db, 'SELECT COUNT(*) AS n FROM downloads WHERE station = ?', [station]);
 
 function event(overrides: Partial<DownloadEvent>): DownloadEvent {
   return {
@@ -101,37 +103,30 @@ function xmlError(xml: string): string | null {
 }
 
 before(async () => {
-  template = path.join(await tempDir('demo-sec-template-'), 'data');
-  const config = readConfig({ DATA_DIR: template });
-  const storages = createDemoStorages(config);
-  await storages.prepare();
-  const db = openDatabase(path.join(template, 'panel.db'));
-  await seedIfEmpty(db, storages);
-  db.raw.pragma('wal_checkpoint(TRUNCATE)');
-  db.close();
-  storages.close();
-}, { timeout: 120_000 });
+  for (const b of backends) await b.setup();
+}, { timeout: 180_000 });
 
 after(async () => {
+  for (const b of backends) await b.teardown();
   for (const dir of temps) await rm(dir, { recursive: true, force: true });
 });
 
-describe('download history: refusals kept out, reports over every row', () => {
+for (const b of backends) describe(`download history: refusals kept out, reports over every row (${b.name})`, () => {
   let app: Running;
   before(async () => {
-    app = await start({}, { database: { refusalRows: 50 } });
+    app = await start({}, { database: { refusalRows: 50 } }, b);
   });
   after(() => app.stop());
 
   test('anonymous refusals and unknown stations stay out of station history, in a bounded place', async () => {
     const { db } = app.demo;
-    const alpha = db.station('alpha');
+    const alpha = await db.station('alpha');
     assert.ok(alpha);
-    const media = db.files(alpha.id, 'media')[0];
-    const recording = db.files(alpha.id, 'recording')[0];
+    const media = (await db.files(alpha.id, 'media'))[0];
+    const recording = (await db.files(alpha.id, 'recording'))[0];
     assert.ok(media && recording);
-    const before = historyCount(db, 'alpha');
-    const refusedBefore = db.refusalsPerDay('alpha', '2000-01-01').reduce((n, r) => n + r.count, 0);
+    const before = await historyCount(db, 'alpha');
+    const refusedBefore = (await db.refusalsPerDay('alpha', '2000-01-01')).reduce((n, r) => n + r.count, 0);
     const urls = [
       ...Array.from({ length: 60 }, () => app.base + fileUrl('alpha', media)),
       ...Array.from({ length: 20 }, () => app.base + fileUrl('alpha', recording)),
@@ -141,29 +136,28 @@ describe('download history: refusals kept out, reports over every row', () => {
       const answers = await Promise.all(urls.slice(i, i + 10).map((u) => request(u)));
       for (const a of answers) assert.equal(a.status, 401);
     }
-    await until('110 refusals counted', () => db.raw.prepare('SELECT SUM(count) AS n FROM refusal_days').get() !== undefined
-      && (db.raw.prepare('SELECT SUM(count) AS n FROM refusal_days').get() as { n: number }).n >= 110);
-    assert.equal(historyCount(db, 'alpha'), before, "no anonymous refusal in alpha's history");
-    assert.equal((db.raw.prepare("SELECT COUNT(*) AS n FROM downloads WHERE station LIKE 'nosuch%'").get() as { n: number }).n, 0);
-    assert.equal(db.refusalRowCount(), 50, 'refusal rows capped');
-    const refused = db.refusalsPerDay('alpha', '2000-01-01').reduce((n, r) => n + r.count, 0);
+    await until('110 refusals counted', async () => (await one(db, 'SELECT SUM(count) AS n FROM refusal_days')) >= 110);
+    assert.equal(await historyCount(db, 'alpha'), before, "no anonymous refusal in alpha's history");
+    assert.equal(await one(db, "SELECT COUNT(*) AS n FROM downloads WHERE station LIKE 'nosuch%'"), 0);
+    assert.equal(await db.refusalRowCount(), 50, 'refusal rows capped');
+    const refused = (await db.refusalsPerDay('alpha', '2000-01-01')).reduce((n, r) => n + r.count, 0);
     assert.equal(refused - refusedBefore, 80, 'counted per day under alpha');
-    const unknown = db.refusalsPerDay('', '2000-01-01').reduce((n, r) => n + r.count, 0);
+    const unknown = (await db.refusalsPerDay('', '2000-01-01')).reduce((n, r) => n + r.count, 0);
     assert.ok(unknown >= 30, 'made-up stations counted together, not one row each');
-    assert.equal((db.raw.prepare("SELECT COUNT(*) AS n FROM refusal_days WHERE station LIKE 'nosuch%'").get() as { n: number }).n, 0);
-    const newest = db.refusals(1)[0];
+    assert.equal(await one(db, "SELECT COUNT(*) AS n FROM refusal_days WHERE station LIKE 'nosuch%'"), 0);
+    const newest = (await db.refusals(1))[0];
     assert.ok(newest);
     assert.equal(newest.authenticated, 0);
 
     // An authenticated download does go to history, with the new fields; a correlation id from a
     // trusted proxy (loopback) is stored, and two requests with the same one are two rows.
-    const key = db.createApiKey(1);
+    const key = await db.createApiKey(1);
     for (let i = 0; i < 2; i++) {
       const ok = await request(app.base + fileUrl('alpha', media), { headers: { 'x-api-key': key, 'x-request-id': 'nginx-request-7' } });
       assert.equal(ok.status, 200);
     }
-    await until('2 downloads stored', () => historyCount(db, 'alpha') === before + 2);
-    const rows = db.raw.prepare("SELECT * FROM downloads WHERE correlation_id = 'nginx-request-7'").all() as Record<string, unknown>[];
+    await until('2 downloads stored', async () => (await historyCount(db, 'alpha')) === before + 2);
+    const rows = await sqlAll<Record<string, unknown>>(db, "SELECT * FROM downloads WHERE correlation_id = 'nginx-request-7'");
     assert.equal(rows.length, 2, 'a client-chosen X-Request-Id does not merge downloads');
     for (const r of rows) {
       assert.notEqual(r.id, 'nginx-request-7');
@@ -173,30 +167,32 @@ describe('download history: refusals kept out, reports over every row', () => {
     }
   });
 
-  test('a duplicate event id is an error (plain INSERT), not a merged download', () => {
+  test('a duplicate event id is an error (plain INSERT), not a merged download', async () => {
     const e = event({ id: 'dup-1' });
-    app.demo.db.recordDownload(e);
-    assert.throws(() => app.demo.db.recordDownload(e), /UNIQUE/);
+    await app.demo.db.recordDownload(e);
+    await assert.rejects(app.demo.db.recordDownload(e), /UNIQUE|duplicate key/);
   });
 
-  test('daily figures and podcast counts cover every row, not the newest 10,000', () => {
+  test('daily figures and podcast counts cover every row, not the newest 10,000', { timeout: 120_000 }, async () => {
     const { db } = app.demo;
-    const before = stationReport(db, 'alpha');
+    const before = await stationReport(db, 'alpha');
     const today = new Date().toISOString().slice(0, 10);
     const fig = (r: typeof before) => r.daily.find((d) => d.day === today) ?? { downloads: 0, bytes: 0 };
     assert.ok(before.episodes.length > 0, 'seeded podcast downloads');
-    db.transaction(() => {
-      for (let i = 0; i < 10_500; i++) db.recordDownload(event({ bytesSent: 10 }));
+    await db.transaction(async (tx) => {
+      for (let i = 0; i < 10_500; i++) await tx.recordDownload(event({ bytesSent: 10 }));
       // Authenticated refusals belong to history (a user was told no), newer than every download.
-      for (let i = 0; i < 10_000; i++) db.recordDownload(event({ outcome: 'denied', status: 403, bytesSent: 0, served: null }));
+      for (let i = 0; i < 10_000; i++) await tx.recordDownload(event({ outcome: 'denied', status: 403, bytesSent: 0, served: null }));
     });
-    const afterNoise = stationReport(db, 'alpha');
+    const afterNoise = await stationReport(db, 'alpha');
     assert.equal(fig(afterNoise).downloads, fig(before).downloads + 10_500);
     assert.equal(fig(afterNoise).bytes, fig(before).bytes + 105_000);
     assert.deepEqual(afterNoise.episodes, before.episodes, 'podcast counts unchanged by newer rows');
     assert.equal(afterNoise.rows.length, 500, 'the table still shows only the newest rows');
   });
+});
 
+describe('download history: SQLite upgrades', () => {
   test('an older database gets the new columns on open and keeps its rows', async () => {
     const file = path.join(await tempDir('demo-sec-legacy-'), 'panel.db');
     const old = new Database(file);
@@ -208,18 +204,18 @@ describe('download history: refusals kept out, reports over every row', () => {
       'stream', 'local', 3, '192.0.2.1', 'ua', NULL)`).run(new Date().toISOString());
     old.close();
     chmodSync(file, 0o644);
-    const db = openDatabase(file);
+    const db = openSqlite(file);
     try {
       const columns = (db.raw.prepare('PRAGMA table_info(downloads)').all() as { name: string }[]).map((c) => c.name);
       for (const c of ['correlation_id', 'authenticated', 'station_exists']) assert.ok(columns.includes(c), c);
-      const row = db.downloads('alpha', '2000-01-01')[0];
+      const row = (await db.downloads('alpha', '2000-01-01'))[0];
       assert.equal(row?.id, 'old-1');
       assert.equal(row?.authenticated, null);
-      const today = stationReport(db, 'alpha').daily.at(-1);
+      const today = (await stationReport(db, 'alpha')).daily.at(-1);
       assert.deepEqual(today && { downloads: today.downloads, bytes: today.bytes }, { downloads: 1, bytes: 5 });
       assert.equal(statSync(file).mode & 0o777, 0o600, 'mode narrowed on open');
     } finally {
-      db.close();
+      await db.close();
     }
   });
 });
@@ -345,13 +341,13 @@ describe('file modes of the data folder', () => {
       assert.equal(mode(dataDir), 0o700);
       for (const f of ['panel.db', 'panel.db-wal', 'panel.db-shm', 'secrets.json']) assert.equal(mode(path.join(dataDir, f)), 0o600, f);
     } finally {
-      demo.close();
+      await demo.close();
     }
   });
 
   test('existing files left readable by an older version are narrowed on start', async () => {
     const dataDir = path.join(await tempDir('demo-sec-modes-'), 'old');
-    await cp(template, dataDir, { recursive: true });
+    await cp((await sqlite.fresh()).dataDir, dataDir, { recursive: true });
     await chmod(dataDir, 0o755);
     for (const f of ['panel.db', 'secrets.json']) if (existsSync(path.join(dataDir, f))) await chmod(path.join(dataDir, f), 0o644);
     const demo = await createDemoApp(readConfig({ DATA_DIR: dataDir }), { accessLog: false });
@@ -359,7 +355,7 @@ describe('file modes of the data folder', () => {
       assert.equal(mode(dataDir), 0o700);
       for (const f of ['panel.db', 'panel.db-wal', 'panel.db-shm', 'secrets.json']) assert.equal(mode(path.join(dataDir, f)), 0o600, f);
     } finally {
-      demo.close();
+      await demo.close();
     }
   });
 });
@@ -405,10 +401,10 @@ describe('podcast feed: URLs and XML', () => {
   });
 
   test('characters XML 1.0 forbids are removed: the feed stays well-formed, with exact enclosures', async () => {
-    const { db } = app.demo;
-    const alpha = db.station('alpha');
+    const db = app.demo.db as SqliteDb;
+    const alpha = await db.station('alpha');
     assert.ok(alpha);
-    const episode = db.files(alpha.id, 'episode').find((e) => e.published_at !== null);
+    const episode = (await db.files(alpha.id, 'episode')).find((e) => e.published_at !== null);
     assert.ok(episode);
     db.raw.prepare('UPDATE files SET title = ?, description = ? WHERE id = ?').run('Bad\x01 title\uFFFE & <co>', 'desc\x0B with\x1F controls', episode.id);
     db.raw.prepare('UPDATE podcasts SET title = ? WHERE id = 1').run('Alpha\x02 Talks');
@@ -500,7 +496,7 @@ describe('demo credentials on the login page', () => {
   });
 
   test('shown, labelled as demo credentials, when the router is given them (the default DATA_DIR)', async () => {
-    const db = openDatabase(':memory:');
+    const db = openSqlite(':memory:');
     const host = express();
     host.use(pagesRouter(db, { demoLogins: DEMO_LOGINS }));
     const server = await new Promise<Server>((resolve) => {
@@ -513,7 +509,7 @@ describe('demo credentials on the login page', () => {
     } finally {
       server.closeAllConnections();
       server.close();
-      db.close();
+      await db.close();
     }
   });
 });
@@ -523,7 +519,7 @@ describe('npm run demo:nginx: workers never run as root', () => {
     const parent = await tempDir('demo-sec-nginx-');
     await chmod(parent, 0o755); // mkdtemp makes it 0700: the workers must pass through
     const dataDir = path.join(parent, 'data');
-    await cp(template, dataDir, { recursive: true });
+    await cp((await sqlite.fresh()).dataDir, dataDir, { recursive: true });
     const [port, nginxPort] = [await freePort(), await freePort()];
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('S3_') && k !== 'NGINX_USER') env[k] = v;
@@ -554,20 +550,20 @@ describe('npm run demo:nginx: workers never run as root', () => {
         assert.equal(uid, expectedUid, `worker ${w} runs as uid ${uid}`);
       }
       // A download handed off to nginx (X-Accel-Redirect): the worker reads the file itself.
-      const db = openDatabase(path.join(dataDir, 'panel.db'));
+      const db = openSqlite(path.join(dataDir, 'panel.db'));
       let key: string;
       let url: string;
       let stored: Buffer;
       try {
-        key = db.createApiKey(1);
-        const alpha = db.station('alpha');
+        key = await db.createApiKey(1);
+        const alpha = await db.station('alpha');
         assert.ok(alpha);
-        const media = db.files(alpha.id, 'media')[0];
+        const media = (await db.files(alpha.id, 'media'))[0];
         assert.ok(media);
         url = fileUrl('alpha', media);
         stored = readFileSync(path.join(dataDir, 'files', ...media.key.split('/')));
       } finally {
-        db.close();
+        await db.close();
       }
       const got = await request(`http://127.0.0.1:${nginxPort}${url}`, { headers: { 'x-api-key': key } });
       assert.equal(got.status, 200);
@@ -585,8 +581,8 @@ describe('an expired session on a file link (onUnauthenticated)', () => {
   test('a browser is sent to the login page and back to the file; scripts still get 401; no open redirect', async () => {
     const app = await start();
     try {
-      const station = app.demo.db.station('alpha');
-      const media = station && app.demo.db.files(station.id, 'media')[0];
+      const station = await app.demo.db.station('alpha');
+      const media = station && (await app.demo.db.files(station.id, 'media'))[0];
       assert.ok(station && media, 'the seeded panel has media on alpha');
       const link = fileUrl('alpha', media);
       const browser = await request(`${app.base}${link}`, { headers: { accept: 'text/html,*/*' } });

@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase } from '../../demo-app/db/database';
+import { openSqlite } from '../../demo-app/db/database';
 import { writeDeterministicFile } from '../support/s3';
 import { pacedGet, type PacedResult } from './support/fault-clients';
 import { figure, scaled } from './support/fault-figures';
@@ -184,7 +184,7 @@ describe('kill -9 of the demo panel (SQLite history)', () => {
     });
     const { seen, killedAt, allClosedMs } = await downloadAndKill(child, jobs, { 'x-api-key': ready.apiKey as string });
 
-    const db = openDatabase(path.join(dataDir, 'panel.db'));
+    const db = openSqlite(path.join(dataDir, 'panel.db'));
     try {
       const integrity = db.raw.pragma('integrity_check', { simple: true });
       const row = db.raw.prepare<[string], { outcome: string; bytes_sent: number | null }>('SELECT outcome, bytes_sent FROM downloads WHERE id = ?');

@@ -42,7 +42,7 @@ before(async () => {
 after(async () => {
   server?.closeAllConnections();
   await new Promise((resolve) => server?.close(resolve));
-  demo?.close();
+  await demo?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -50,13 +50,13 @@ const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted
 const round = (ms: number): number => Math.round(ms * 100) / 100;
 
 test(TEST, { timeout: 600_000 }, async (t) => {
-  const alpha = demo.db.station('alpha');
+  const alpha = await demo.db.station('alpha');
   assert.ok(alpha);
-  const media = demo.db.files(alpha.id, 'media')[0];
+  const media = (await demo.db.files(alpha.id, 'media'))[0];
   assert.ok(media);
   const url = base + fileUrl('alpha', media);
   const stored = readFileSync(path.join(dir, 'data', 'files', ...media.key.split('/'))).subarray(0, 2);
-  const key = demo.db.createApiKey(1);
+  const key = await demo.db.createApiKey(1);
   // One kept-alive connection for the ranges, as a player has: the latency is the server's.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const ranges = scaled(300, 20);

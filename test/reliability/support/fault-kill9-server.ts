@@ -57,20 +57,20 @@ async function demoServer(dataDir: string, witnessFile: string): Promise<Kill9Re
   // The panel's sink calls db.recordDownload at each event: witness the inserts that returned.
   const witness = openSync(witnessFile, 'a');
   const record = db.recordDownload;
-  db.recordDownload = (event) => {
-    record(event);
+  db.recordDownload = async (event) => {
+    await record(event);
     writeSync(witness, `${event.id}\n`);
   };
-  const admin = db.userByEmail('admin@example.com');
+  const admin = await db.userByEmail('admin@example.com');
   if (!admin) throw new Error('the demo has no admin user');
   const files: NonNullable<Kill9Ready['files']> = [];
-  for (const station of db.stations()) {
-    for (const row of db.stationFiles(station.id)) {
+  for (const station of await db.stations()) {
+    for (const row of await db.stationFiles(station.id)) {
       const { url } = fileUrls(station, row);
       if (url) files.push({ url, size: row.size, kind: row.kind });
     }
   }
-  return { port: await listen(app), apiKey: db.createApiKey(admin.id), files };
+  return { port: await listen(app), apiKey: await db.createApiKey(admin.id), files };
 }
 
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 /** The demo panel's SQLite schema (one file under DATA_DIR, WAL mode so the CLI and the server share it). */
 
-/** Columns added after the first release: added to older databases on open (see migrate in database.ts). */
+/** Columns added after the first release: added to older databases on open (see migrate in open.ts). */
 export const ADDED_COLUMNS: Record<string, Record<string, string>> = {
   downloads: {
     correlation_id: 'TEXT', authenticated: 'INTEGER', station_exists: 'INTEGER',
