@@ -5,6 +5,7 @@
  */
 import type { S3Storage } from '../storage/s3';
 import { restoreHeaders, S3_HIDDEN_HEADERS, S3_REQUEST_HEADERS } from './nginx-headers';
+import { S3_ACCEL_HEADERS, upstreamHeaderVariable } from '../storage/s3-accel';
 
 /** Where nginx connects for one S3 storage: the scheme, host and port of its presigned URLs. */
 export interface S3Upstream {
@@ -77,10 +78,10 @@ export function s3Location(location: string, upstreamName: string, u: S3Upstream
     # planned, with the app's explicit range and If-Match on the planned ETag.
     location = ${location} {
         internal;
-        set $sf_uri $upstream_http_x_station_files_s3_uri;
-        set $sf_host $upstream_http_x_station_files_s3_host;
-        set $sf_range $upstream_http_x_station_files_range;
-        set $sf_if_match $upstream_http_x_station_files_if_match;
+        set $sf_uri ${upstreamHeaderVariable(S3_ACCEL_HEADERS.uri)};
+        set $sf_host ${upstreamHeaderVariable(S3_ACCEL_HEADERS.host)};
+        set $sf_range ${upstreamHeaderVariable(S3_ACCEL_HEADERS.range)};
+        set $sf_if_match ${upstreamHeaderVariable(S3_ACCEL_HEADERS.ifMatch)};
 ${restoreHeaders(i, report)}
         proxy_pass ${u.scheme}://${upstreamName}$sf_uri;
         proxy_http_version 1.1;
