@@ -93,6 +93,18 @@ class StallWatch {
   };
 }
 
+/**
+ * The rule for a client that hung up at the end: every planned byte was handed over (it had what
+ * it asked for, and left before the source's end-of-stream arrived), so the download is complete.
+ * Used for results here and for the live morgan token.
+ *
+ * @example
+ * everyByteHandedOver({ bytesSent: 10, expected: 10 }) // true
+ */
+export function everyByteHandedOver(p: { bytesSent: number; expected?: number }): boolean {
+  return p.expected !== undefined && p.bytesSent === p.expected;
+}
+
 /** One transfer's state: bytes handed over, which side failed first, the head still to write. */
 class Transfer {
   bytesSent = 0;
@@ -140,9 +152,7 @@ class Transfer {
     const { res, bytesSent, expected } = this;
     if (res.headersSent || this.first === 'client') res.destroy();
     if (this.watch?.stalled) return { outcome: 'aborted', bytesSent, reason: 'client-stalled' };
-    // Every planned byte was handed over before the client closed (it had what it asked for,
-    // and hung up before the source's end-of-stream arrived): that download is complete.
-    if (this.first === 'client' && bytesSent === expected) return { outcome: 'completed', bytesSent };
+    if (this.first === 'client' && everyByteHandedOver(this)) return { outcome: 'completed', bytesSent };
     if (this.first === 'client') return { outcome: 'aborted', bytesSent };
     return { outcome: 'failed', bytesSent, error: this.sourceError ?? new Error(`source closed after ${bytesSent} of ${expected} bytes`) };
   }

@@ -9,6 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { outcomeForStatus } from './outcome';
 import { requestContext } from './request-context';
+import { everyByteHandedOver } from '../delivery/stream';
 
 /** A ready morgan format: who downloaded what, how it ended, and how many body bytes went out. */
 export const DOWNLOAD_LOG_FORMAT =
@@ -46,7 +47,7 @@ export function registerMorganTokens<M extends MorganTokens>(instance: M): M {
     if (c.event) return c.event.outcome;
     if (c.progress.failed) return 'failed';
     // Every planned byte went out and the client hung up before Node's end: complete, as in the event.
-    if (!res.writableFinished && c.progress.expected !== undefined && c.progress.bytesSent === c.progress.expected) return 'completed';
+    if (!res.writableFinished && everyByteHandedOver(c.progress)) return 'completed';
     return outcomeForStatus(res.headersSent ? res.statusCode : 499, res.writableFinished);
   });
   instance.token('download-bytes', (req: IncomingMessage, res: ServerResponse) => {
