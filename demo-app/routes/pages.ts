@@ -103,8 +103,8 @@ export function pagesRouter(db: Db, options: PagesOptions): Router {
     const station = await db.station(String(req.params.station));
     if (!station || station.shortcode !== req.params.station) return void res.status(404).type('text').send('No such station\n');
     if (!(await db.allows(user, station.shortcode, 'reports'))) return void res.status(403).type('text').send('Forbidden\n');
-    const { daily, episodes, rows, refused } = await stationReport(db, station.shortcode, 30, 200);
-    res.type('html').send(historyPage(user, station, daily, episodes, rows, refused.reduce((n, r) => n + r.count, 0)));
+    const { daily, episodes, rows, refused, excluded } = await stationReport(db, station.shortcode, 30, 200);
+    res.type('html').send(historyPage(user, station, daily, episodes, rows, refused.reduce((n, r) => n + r.count, 0), excluded));
   });
   return pages;
 }

@@ -88,7 +88,24 @@ ${v.podcasts.map(({ podcast, episodes }) => html`
 ${sections.length ? sections : html`<p>You have no permissions on this station.</p>`}`);
 }
 
-export function historyPage(user: User, station: Station, daily: DailyFigure[], episodes: EpisodeFigure[], rows: DownloadRow[], refused = 0): string {
+/** What the podcast count left out, by reason, as the library reports it. */
+export interface ExcludedFigures { requests: Record<string, number>; underMinimum: number; tooManyPerIp: { downloads: number; ips: number } }
+
+const EXCLUSION_LABELS: Record<string, string> = {
+  bot: 'bots and crawlers', preloader: 'pre-loads (Apple Watch sync)', probe: 'probes (bytes=0-1)', 'no-body': 'HEAD, 304 and refusals',
+  'data-centre': 'data-centre addresses', 'unknown-delivery': 'bytes unknown (hand-off not reported, redirect)', late: 'out of time order', 'bad-event': 'malformed events',
+};
+
+function exclusionRows(excluded: ExcludedFigures | undefined): [string, number][] {
+  if (!excluded) return [];
+  return [
+    ...Object.entries(excluded.requests).map(([reason, n]): [string, number] => [EXCLUSION_LABELS[reason] ?? reason, n]),
+    ['under one minute of audio', excluded.underMinimum],
+    [`too many per IP (${excluded.tooManyPerIp.ips} IP windows)`, excluded.tooManyPerIp.downloads],
+  ];
+}
+
+export function historyPage(user: User, station: Station, daily: DailyFigure[], episodes: EpisodeFigure[], rows: DownloadRow[], refused = 0, excluded?: ExcludedFigures): string {
   const data = JSON.stringify({ daily, episodes }).replace(/</g, '\\u003c');
   return layout(`${station.name} history`, user, html`
 <nav class="crumbs"><a href="/">Stations</a> › <a href="/station/${station.shortcode}">${station.name}</a> › History</nav>
@@ -96,7 +113,9 @@ export function historyPage(user: User, station: Station, daily: DailyFigure[], 
 <div class="charts">
   <section class="card"><h2>Downloads and bytes per day</h2><canvas id="daily" height="220"></canvas></section>
   <section class="card"><h2>Unique podcast downloads per episode</h2><canvas id="episodes" height="220"></canvas>
-  <p class="note">Counted as the IAB Podcast Measurement guidelines v2.3 describe: IP + user agent per episode per UTC day, at least one minute of the episode's audio (the whole file when its duration is unknown); bots, Apple Watch pre-loads and probes excluded.</p></section>
+  <p class="note">Counted as the IAB Podcast Measurement guidelines v2.3 describe: IP + user agent per episode per UTC day, at least one minute of the episode's audio (the whole file when its duration is unknown); bots, Apple Watch pre-loads and probes excluded.</p>
+  <table class="excluded"><caption>Not counted, by reason (last 30 days)</caption>
+  <tbody>${exclusionRows(excluded).map(([what, n]) => html`<tr><td>${what}</td><td>${String(n)}</td></tr>`)}</tbody></table></section>
 </div>
 <section class="card"><h2>Latest requests</h2>
 <table class="files"><thead><tr><th>Time</th><th>User</th><th>Kind</th><th>File</th><th>Outcome</th><th>Status</th><th>Range</th><th>Bytes</th><th>Client</th></tr></thead>

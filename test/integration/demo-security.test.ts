@@ -545,6 +545,9 @@ describe('npm run demo:nginx: workers never run as root', () => {
         return workers.length > 0;
       });
       const expectedUid = asRoot ? 65534 : process.getuid?.();
+      // A worker is forked as root and drops to its user right after: give it that moment.
+      const uidOf = (w: number): number => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${w}/status`, 'utf8'))?.[1]);
+      await until('the workers to drop to their user', () => workers.every((w) => uidOf(w) === expectedUid), 5_000).catch(() => undefined);
       for (const w of workers) {
         const uid = Number(/^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${w}/status`, 'utf8'))?.[1]);
         assert.equal(uid, expectedUid, `worker ${w} runs as uid ${uid}`);
@@ -602,6 +605,35 @@ describe('an expired session on a file link (onUnauthenticated)', () => {
         const r = await request(`${app.base}/login`, { method: 'POST', headers: FORM, body: form({ email: 'admin@example.com', password: adminPassword, next: evil }) });
         assert.equal(r.headers.location, '/', `next=${evil} must not leave the panel`);
       }
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+describe('history page: podcast exclusions by reason', () => {
+  test('the history shows what the podcast count left out, by reason, with the library counting', async () => {
+    const app = await start();
+    try {
+      const signed = await login(app.base, 'admin@example.com', adminPassword);
+      const cookie = String(signed.headers['set-cookie']?.[0]).split(';')[0] as string;
+      // A Googlebot fetch and a probe of a published episode: both must show up as excluded.
+      const station = await app.demo.db.station('alpha');
+      assert.ok(station);
+      const feed = await request(`${app.base}/feeds/alpha/1.xml`);
+      const enclosure = /<enclosure url="([^"]+)"/.exec(feed.body.toString())?.[1];
+      assert.ok(enclosure, 'the seeded feed has an enclosure');
+      const path = new URL(enclosure).pathname;
+      await request(`${app.base}${path}`, { headers: { 'user-agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', range: 'bytes=0-99' } });
+      await request(`${app.base}${path}`, { headers: { 'user-agent': 'AppleCoreMedia/1.0.0.21A329 (iPhone; U; CPU OS 17_0 like Mac OS X; en_us)', range: 'bytes=0-1' } });
+      await sleep(200); // the download events are written when each response is over
+      const page = await request(`${app.base}/station/alpha/history`, { headers: { cookie } });
+      assert.equal(page.status, 200);
+      const text = page.body.toString();
+      assert.match(text, /Not counted, by reason/);
+      const cell = (label: string): number => Number(new RegExp(`<td>${label}</td><td>(\\d+)</td>`).exec(text)?.[1] ?? -1);
+      assert.ok(cell('bots and crawlers') >= 1, 'the Googlebot request is counted as excluded');
+      assert.ok(cell('probes \\(bytes=0-1\\)') >= 1, 'the probe is counted as excluded');
     } finally {
       await app.stop();
     }
