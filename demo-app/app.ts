@@ -98,10 +98,12 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
   const s3Origin = config.s3 && config.delivery === 'redirect' ? [new URL(config.s3.endpoint).origin] : [];
   // Plain HTTP on loopback by default: no HSTS, and no upgrade-insecure-requests (it would send
   // the players' requests to https://127.0.0.1). Behind TLS, turn both back on.
-  app.use(helmet({
-    contentSecurityPolicy: { directives: { mediaSrc: ["'self'", ...s3Origin], upgradeInsecureRequests: null } },
-    strictTransportSecurity: false,
-  }));
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { mediaSrc: ["'self'", ...s3Origin], upgradeInsecureRequests: null } },
+      strictTransportSecurity: false,
+    }),
+  );
   // Forms and every other state-changing request: same site only (login CSRF included).
   app.use(crossSiteGuard(trustedOrigins(config.publicUrl, config.publicHosts)));
   // Prometheus metrics of this instance go here (GET /metrics, before the database gate, so a
@@ -116,25 +118,29 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
   const chartJs = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js');
   app.get('/static/chart.umd.js', (_req, res) => res.sendFile(chartJs, { maxAge: '1h' }));
   const sessionStore = db.sessionStore((err) => log(`demo-app: session store: ${err.message}`));
-  app.use(session({
-    name: 'panel.sid',
-    secret: secrets.session,
-    store: sessionStore,
-    resave: false,
-    saveUninitialized: false,
-    // COOKIE_SECURE=auto (default): Secure when the request came over HTTPS (directly, or per
-    // X-Forwarded-Proto from a trusted proxy); true: always (behind TLS only); false: never.
-    cookie: { httpOnly: true, sameSite: 'lax', secure: config.cookieSecure, maxAge: 7 * 24 * 3600 * 1000 },
-  }));
+  app.use(
+    session({
+      name: 'panel.sid',
+      secret: secrets.session,
+      store: sessionStore,
+      resave: false,
+      saveUninitialized: false,
+      // COOKIE_SECURE=auto (default): Secure when the request came over HTTPS (directly, or per
+      // X-Forwarded-Proto from a trusted proxy); true: always (behind TLS only); false: never.
+      cookie: { httpOnly: true, sameSite: 'lax', secure: config.cookieSecure, maxAge: 7 * 24 * 3600 * 1000 },
+    }),
+  );
   app.use(passport.session());
   app.use(API_PREFIX, files.router());
   // The JSON API accepts sessions and API keys alike.
   app.use('/api', (req, res, next) => (req.user ? next() : passport.authenticate('api-key', { session: false })(req, res, next)), apiRouter(db));
-  app.use(pagesRouter(db, {
-    // The seeded passwords are public: shown only for the default demo data folder.
-    demoLogins: config.dataDir === DEFAULT_DATA_DIR ? DEMO_LOGINS : null,
-    loginLimits: options.loginLimits,
-  }));
+  app.use(
+    pagesRouter(db, {
+      // The seeded passwords are public: shown only for the default demo data folder.
+      demoLogins: config.dataDir === DEFAULT_DATA_DIR ? DEMO_LOGINS : null,
+      loginLimits: options.loginLimits,
+    }),
+  );
   app.use((_req, res) => void res.status(404).type('text').send('Not Found\n'));
   app.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const unavailable = guard.noteError(err);

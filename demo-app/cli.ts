@@ -33,9 +33,9 @@ function findCommand(args: readonly string[]): Command {
   const match = group.find((c) => c.words.every((w, i) => args[i] === w));
   if (match) return match;
   const subs = group.map((c) => c.words[1]).join(', ');
-  throw usageError(second === undefined || second.startsWith('-')
-    ? `"${first}" needs a subcommand (${subs})`
-    : `unknown subcommand "${first} ${second}" (${first}: ${subs})`);
+  throw usageError(
+    second === undefined || second.startsWith('-') ? `"${first}" needs a subcommand (${subs})` : `unknown subcommand "${first} ${second}" (${first}: ${subs})`,
+  );
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

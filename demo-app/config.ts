@@ -63,7 +63,10 @@ function readPublicUrl(raw: string | undefined): string | null {
 }
 
 function readPublicHosts(raw: string | undefined): string[] {
-  const hosts = (raw ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const hosts = (raw ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
   for (const h of hosts) if (!HOST_PORT.test(h)) throw new Error(`PUBLIC_HOSTS: "${h}" is not a host or host:port`);
   return hosts;
 }
@@ -91,7 +94,10 @@ function readCookieSecure(raw: string | undefined): boolean | 'auto' {
 }
 
 function readTrustProxy(raw: string | undefined): string[] {
-  const list = (raw ?? 'loopback').split(',').map((t) => t.trim()).filter(Boolean);
+  const list = (raw ?? 'loopback')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (list.length === 1 && ['none', 'false'].includes(list[0] as string)) return [];
   try {
     proxyaddr.compile(list);
@@ -112,7 +118,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   if (env.S3_ENDPOINT) {
     const need = ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'].filter((k) => !env[k]);
     if (need.length) throw new Error(`S3_ENDPOINT is set, so ${need.join(', ')} must be set too`);
-    const kinds = (env.S3_KINDS ?? KINDS.join(',')).split(',').map((k) => k.trim()).filter(Boolean);
+    const kinds = (env.S3_KINDS ?? KINDS.join(','))
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
     for (const k of kinds) if (!KINDS.includes(k as FileKind)) throw new Error(`S3_KINDS: unknown kind "${k}" (recording, media, episode)`);
     s3 = {
       endpoint: env.S3_ENDPOINT,

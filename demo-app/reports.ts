@@ -6,10 +6,22 @@
 import { countPodcastDownloads, type EpisodeInfo } from '../lib/entry/podcast-stats';
 import type { Db } from './db/database';
 
-export interface DailyFigure { day: string; downloads: number; bytes: number }
-export interface EpisodeFigure { episode: string; title: string; downloads: number; listeners: number }
+export interface DailyFigure {
+  day: string;
+  downloads: number;
+  bytes: number;
+}
+export interface EpisodeFigure {
+  episode: string;
+  title: string;
+  downloads: number;
+  listeners: number;
+}
 
-export interface RefusalFigure { day: string; count: number }
+export interface RefusalFigure {
+  day: string;
+  count: number;
+}
 
 /**
  * A station's figures since `days` ago: downloads and bytes per day (aggregated in SQL over every

@@ -4,7 +4,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FILE_MODE, restrictFile } from './data-dir';
 
-export interface Secrets { session: string; link: string }
+export interface Secrets {
+  session: string;
+  link: string;
+}
 
 export function loadSecrets(dataDir: string, env: { session: string | null; link: string | null }): Secrets {
   const file = path.join(dataDir, 'secrets.json');

@@ -10,7 +10,9 @@ async function main(): Promise<void> {
   const server = app.listen(config.port, config.host, () => {
     const url = `http://${config.host}:${config.port}/`;
     console.log(`\nstation-files demo panel: ${url}`);
-    console.log(`data: ${config.dataDir} · database: ${describeDatabase(config)} · storage: ${config.s3 ? `S3 for ${config.s3.kinds.join(', ')}` : 'local'} · delivery: ${config.delivery}`);
+    console.log(
+      `data: ${config.dataDir} · database: ${describeDatabase(config)} · storage: ${config.s3 ? `S3 for ${config.s3.kinds.join(', ')}` : 'local'} · delivery: ${config.delivery}`,
+    );
     console.log('logins:');
     for (const l of DEMO_LOGINS) console.log(`  ${l.email.padEnd(24)} ${l.password.padEnd(22)} ${l.role}`);
   });

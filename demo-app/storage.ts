@@ -38,19 +38,24 @@ export function createDemoStorages(config: DemoConfig): DemoStorages {
     accelPrefix: config.delivery === 'accel' ? LOCAL_ACCEL_PREFIX : undefined,
   });
   const s3cfg = config.s3;
-  const client = s3cfg && createS3Client({
-    endpoint: s3cfg.endpoint,
-    region: s3cfg.region,
-    forcePathStyle: s3cfg.forcePathStyle,
-    credentials: { accessKeyId: s3cfg.accessKeyId, secretAccessKey: s3cfg.secretAccessKey },
-  });
-  const s3 = s3cfg && client ? s3Storage({
-    client,
-    bucket: s3cfg.bucket,
-    prefix: 'station-files-demo/',
-    accel: config.delivery === 'accel' ? { location: S3_ACCEL_LOCATION } : undefined,
-    delivery: config.delivery === 'redirect' ? 'redirect' : 'auto',
-  }) : undefined;
+  const client =
+    s3cfg &&
+    createS3Client({
+      endpoint: s3cfg.endpoint,
+      region: s3cfg.region,
+      forcePathStyle: s3cfg.forcePathStyle,
+      credentials: { accessKeyId: s3cfg.accessKeyId, secretAccessKey: s3cfg.secretAccessKey },
+    });
+  const s3 =
+    s3cfg && client
+      ? s3Storage({
+          client,
+          bucket: s3cfg.bucket,
+          prefix: 'station-files-demo/',
+          accel: config.delivery === 'accel' ? { location: S3_ACCEL_LOCATION } : undefined,
+          delivery: config.delivery === 'redirect' ? 'redirect' : 'auto',
+        })
+      : undefined;
 
   return {
     storages: s3 ? { local, s3 } : { local },

@@ -29,8 +29,17 @@ export type { DispositionType } from './http/disposition';
 export { localStorage } from './storage/local';
 export type { LocalStorage, LocalStorageOptions } from './storage/local';
 export type {
-  AccelRequest, AccelTarget, ByteRange, DeliveryMode, DeliveryPreference, ObjectMeta, OpenOptions, PresignOptions,
-  ReadOptions, ReadResult, Storage,
+  AccelRequest,
+  AccelTarget,
+  ByteRange,
+  DeliveryMode,
+  DeliveryPreference,
+  ObjectMeta,
+  OpenOptions,
+  PresignOptions,
+  ReadOptions,
+  ReadResult,
+  Storage,
 } from './storage/types';
 export { StorageError, isStorageError } from './storage/errors';
 export type { StorageErrorCode } from './storage/errors';
@@ -39,7 +48,14 @@ export { nginxConfig } from './delivery/nginx-config';
 export type { NginxConfigOptions } from './delivery/nginx-config';
 
 export type {
-  DownloadEvent, DownloadKind, DownloadOutcome, DownloadReport, DownloadSink, DownloadUser, DownloadVia, NginxReportDetails,
+  DownloadEvent,
+  DownloadKind,
+  DownloadOutcome,
+  DownloadReport,
+  DownloadSink,
+  DownloadUser,
+  DownloadVia,
+  NginxReportDetails,
 } from './log/events';
 export type { DownloadMetrics, LimitName } from './log/metrics-hooks';
 export { createNginxReports } from './log/nginx-reports';

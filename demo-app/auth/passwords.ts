@@ -58,8 +58,12 @@ async function withSlot<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 function scrypt(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
-  return withSlot(() => new Promise((resolve, reject) =>
-    scryptCb(password, salt, KEYLEN, { ...opts, maxmem: 64 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)))));
+  return withSlot(
+    () =>
+      new Promise((resolve, reject) =>
+        scryptCb(password, salt, KEYLEN, { ...opts, maxmem: 64 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
+      ),
+  );
 }
 
 /** `scrypt$N$r$p$salt$hash` (base64url parts). */

@@ -19,7 +19,11 @@ export const apiKeyCreate = defineCommand({
 });
 
 /** A stored key as `api-key list` shows it (never the key itself: only its hash is stored). */
-export interface ApiKeyListing { id: number; createdAt: string; prefix: string | null }
+export interface ApiKeyListing {
+  id: number;
+  createdAt: string;
+  prefix: string | null;
+}
 
 export const apiKeyList = defineCommand({
   words: ['api-key', 'list'],
@@ -33,11 +37,15 @@ export const apiKeyList = defineCommand({
     const keys: ApiKeyListing[] = (await (await ctx.db()).apiKeys(user.id)).map((k) => ({ id: k.id, createdAt: k.created_at, prefix: k.key_prefix }));
     return {
       json: keys,
-      text: table(keys, [
-        { header: 'ID', value: (k) => k.id, right: true },
-        { header: 'CREATED', value: (k) => k.createdAt },
-        { header: 'KEY', value: (k) => (k.prefix ? `${k.prefix}…` : '(created before prefixes were kept)') },
-      ], `(no API keys for ${user.email})`),
+      text: table(
+        keys,
+        [
+          { header: 'ID', value: (k) => k.id, right: true },
+          { header: 'CREATED', value: (k) => k.createdAt },
+          { header: 'KEY', value: (k) => (k.prefix ? `${k.prefix}…` : '(created before prefixes were kept)') },
+        ],
+        `(no API keys for ${user.email})`,
+      ),
     };
   },
 });
@@ -52,7 +60,8 @@ export const apiKeyRevoke = defineCommand({
     id: { type: 'string', required: true },
   },
   async run(v, ctx) {
-    if (!/^\d{1,15}$/.test(v.id) || Number(v.id) < 1) throw usageError(`--id "${v.id}" is not a key id (a positive whole number; see api-key list)`, REVOKE_USAGE);
+    if (!/^\d{1,15}$/.test(v.id) || Number(v.id) < 1)
+      throw usageError(`--id "${v.id}" is not a key id (a positive whole number; see api-key list)`, REVOKE_USAGE);
     const id = Number(v.id);
     const db = await ctx.db();
     const key = await db.apiKey(id);

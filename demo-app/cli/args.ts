@@ -19,16 +19,14 @@ export const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionSpecs;
 
-type ValueOf<O extends OptionSpec> = O['type'] extends 'boolean' ? boolean
-  : O extends { required: true } ? string : string | undefined;
+type ValueOf<O extends OptionSpec> = O['type'] extends 'boolean' ? boolean : O extends { required: true } ? string : string | undefined;
 export type OptionValues<S extends OptionSpecs> = { [K in keyof S]: ValueOf<S[K]> };
 
 /**
  * Parses `args` against `specs` (plus --json and --help). Throws a usage error naming the
  * problem; `usage` is attached to it. Required options are only enforced without --help.
  */
-export function parseOptions<S extends OptionSpecs>(args: readonly string[], specs: S, usage: string)
-  : OptionValues<S & typeof GLOBAL_OPTIONS> {
+export function parseOptions<S extends OptionSpecs>(args: readonly string[], specs: S, usage: string): OptionValues<S & typeof GLOBAL_OPTIONS> {
   const all: OptionSpecs = { ...GLOBAL_OPTIONS, ...specs };
   const fail = (message: string) => usageError(message, usage);
   const parseSpec: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};

@@ -8,16 +8,47 @@ const USAGE = 'downloads --station ID_OR_SHORTCODE [--since ISO-DATE] [--limit N
 
 /** A download row with camelCase keys. */
 export interface DownloadListing {
-  id: string; at: string; station: string | null; userId: string | null; userName: string | null; kind: string;
-  fileId: string | null; outcome: string; status: number; method: string; range: string | null; bytesSent: number | null;
-  size: number | null; delivery: string | null; storage: string | null; durationMs: number; ip: string;
-  userAgent: string | null; referer: string | null;
+  id: string;
+  at: string;
+  station: string | null;
+  userId: string | null;
+  userName: string | null;
+  kind: string;
+  fileId: string | null;
+  outcome: string;
+  status: number;
+  method: string;
+  range: string | null;
+  bytesSent: number | null;
+  size: number | null;
+  delivery: string | null;
+  storage: string | null;
+  durationMs: number;
+  ip: string;
+  userAgent: string | null;
+  referer: string | null;
 }
 
 export const toListing = (r: DownloadRow): DownloadListing => ({
-  id: r.id, at: r.at, station: r.station, userId: r.user_id, userName: r.user_name, kind: r.kind, fileId: r.file_id,
-  outcome: r.outcome, status: r.status, method: r.method, range: r.range, bytesSent: r.bytes_sent, size: r.size,
-  delivery: r.delivery, storage: r.storage, durationMs: r.duration_ms, ip: r.ip, userAgent: r.user_agent, referer: r.referer,
+  id: r.id,
+  at: r.at,
+  station: r.station,
+  userId: r.user_id,
+  userName: r.user_name,
+  kind: r.kind,
+  fileId: r.file_id,
+  outcome: r.outcome,
+  status: r.status,
+  method: r.method,
+  range: r.range,
+  bytesSent: r.bytes_sent,
+  size: r.size,
+  delivery: r.delivery,
+  storage: r.storage,
+  durationMs: r.duration_ms,
+  ip: r.ip,
+  userAgent: r.user_agent,
+  referer: r.referer,
 });
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
@@ -65,24 +96,29 @@ export const downloads = defineCommand({
     }
     let limit = -1; // no limit
     if (v.limit !== undefined) {
-      if (!/^\d+$/.test(v.limit) || !Number.isSafeInteger(Number(v.limit)) || Number(v.limit) < 1) throw usageError(`--limit "${v.limit}" is not a positive whole number`, USAGE);
+      if (!/^\d+$/.test(v.limit) || !Number.isSafeInteger(Number(v.limit)) || Number(v.limit) < 1)
+        throw usageError(`--limit "${v.limit}" is not a positive whole number`, USAGE);
       limit = Number(v.limit);
     }
     const station = await ctx.station(v.station);
     const rows = (await (await ctx.db()).downloads(station.shortcode, since, limit)).map(toListing);
     return {
       json: rows,
-      text: table(rows, [
-        { header: 'AT', value: (r) => r.at },
-        { header: 'KIND', value: (r) => r.kind },
-        { header: 'FILE', value: (r) => r.fileId, right: true },
-        { header: 'OUTCOME', value: (r) => r.outcome },
-        { header: 'STATUS', value: (r) => r.status, right: true },
-        { header: 'SENT', value: (r) => formatBytes(r.bytesSent), right: true },
-        { header: 'USER', value: (r) => r.userName ?? r.userId },
-        { header: 'IP', value: (r) => r.ip },
-        { header: 'USER AGENT', value: (r) => r.userAgent, max: 40 },
-      ], `(no downloads on ${station.shortcode}${since ? ` since ${since}` : ''})`),
+      text: table(
+        rows,
+        [
+          { header: 'AT', value: (r) => r.at },
+          { header: 'KIND', value: (r) => r.kind },
+          { header: 'FILE', value: (r) => r.fileId, right: true },
+          { header: 'OUTCOME', value: (r) => r.outcome },
+          { header: 'STATUS', value: (r) => r.status, right: true },
+          { header: 'SENT', value: (r) => formatBytes(r.bytesSent), right: true },
+          { header: 'USER', value: (r) => r.userName ?? r.userId },
+          { header: 'IP', value: (r) => r.ip },
+          { header: 'USER AGENT', value: (r) => r.userAgent, max: 40 },
+        ],
+        `(no downloads on ${station.shortcode}${since ? ` since ${since}` : ''})`,
+      ),
     };
   },
 });

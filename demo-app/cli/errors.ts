@@ -11,7 +11,11 @@ export const EXIT_USAGE = 2;
 export const EXIT_INTERRUPTED = 130;
 
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number, readonly usage?: string) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly usage?: string,
+  ) {
     super(message);
     this.name = 'CliError';
   }
@@ -26,9 +30,13 @@ export const failure = (message: string): CliError => new CliError(message, EXIT
 /** An error's message on one line (SDK and SQLite messages can span lines or be empty). */
 export function oneLine(err: unknown): string {
   const e = err as { message?: unknown; name?: unknown; code?: unknown } | null | undefined;
-  const message = typeof e?.message === 'string' && e.message.trim() !== '' ? e.message
-    : typeof e?.code === 'string' ? e.code
-      : typeof e?.name === 'string' ? e.name
-        : String(err);
+  const message =
+    typeof e?.message === 'string' && e.message.trim() !== ''
+      ? e.message
+      : typeof e?.code === 'string'
+        ? e.code
+        : typeof e?.name === 'string'
+          ? e.name
+          : String(err);
   return message.replace(/\s*\n\s*/g, ' ').trim();
 }

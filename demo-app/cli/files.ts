@@ -25,9 +25,7 @@ export interface FileListing {
 export function listing(station: Station, f: FileRow): FileListing {
   const urls = fileUrls(station, f);
   const base = { id: f.id, kind: f.kind, title: f.title, filename: f.filename, size: f.size, storage: f.storage, url: urls.url };
-  return f.kind === 'episode'
-    ? { ...base, publicUrl: urls.publicUrl ?? null, published: f.published_at !== null, publishedAt: f.published_at }
-    : base;
+  return f.kind === 'episode' ? { ...base, publicUrl: urls.publicUrl ?? null, published: f.published_at !== null, publishedAt: f.published_at } : base;
 }
 
 export const files = defineCommand({
@@ -45,15 +43,19 @@ export const files = defineCommand({
     const rows = (kind ? await db.files(station.id, kind) : await db.stationFiles(station.id)).map((f) => listing(station, f));
     return {
       json: rows,
-      text: table(rows, [
-        { header: 'ID', value: (r) => r.id, right: true },
-        { header: 'KIND', value: (r) => r.kind },
-        { header: 'TITLE', value: (r) => r.title, max: 40 },
-        { header: 'SIZE', value: (r) => formatBytes(r.size), right: true },
-        { header: 'STORAGE', value: (r) => r.storage },
-        { header: 'PUBLISHED', value: (r) => (r.kind === 'episode' ? (r.published ? 'yes' : 'draft') : '') },
-        { header: 'URL', value: (r) => r.url },
-      ], `(no ${kind ? `${kind}s` : 'files'} on ${station.shortcode})`),
+      text: table(
+        rows,
+        [
+          { header: 'ID', value: (r) => r.id, right: true },
+          { header: 'KIND', value: (r) => r.kind },
+          { header: 'TITLE', value: (r) => r.title, max: 40 },
+          { header: 'SIZE', value: (r) => formatBytes(r.size), right: true },
+          { header: 'STORAGE', value: (r) => r.storage },
+          { header: 'PUBLISHED', value: (r) => (r.kind === 'episode' ? (r.published ? 'yes' : 'draft') : '') },
+          { header: 'URL', value: (r) => r.url },
+        ],
+        `(no ${kind ? `${kind}s` : 'files'} on ${station.shortcode})`,
+      ),
     };
   },
 });

@@ -20,8 +20,9 @@ import { formatBytes } from './output';
 import { fileUrls, publicExtension } from '../urls';
 import { wavDuration } from './wav-duration';
 
-const USAGE = 'import --station ID_OR_SHORTCODE --kind recording|media|episode --file PATH [--title T] '
-  + '[--storage local|s3] [--publish] [--podcast ID] [--streamer NAME] [--json]';
+const USAGE =
+  'import --station ID_OR_SHORTCODE --kind recording|media|episode --file PATH [--title T] ' +
+  '[--storage local|s3] [--publish] [--podcast ID] [--streamer NAME] [--json]';
 export const DEFAULT_STREAMER = 'Imported';
 
 export interface ImportResult {
@@ -179,7 +180,15 @@ export const importFile = defineCommand({
       // SQLITE_BUSY at once; taking the write lock up front waits for busy_timeout instead).
       row = await db.transaction(async (tx) => {
         const id = await tx.addFile({
-          station_id: station.id, kind, title, storage, key, filename, content_type: contentType, size, duration_s: duration,
+          station_id: station.id,
+          kind,
+          title,
+          storage,
+          key,
+          filename,
+          content_type: contentType,
+          size,
+          duration_s: duration,
           streamer_id: kind === 'recording' ? await tx.streamer(station.id, streamerName) : null,
           podcast_id: podcast ? podcast.id : null,
           published_at: publishedAt,
@@ -199,9 +208,17 @@ export const importFile = defineCommand({
 
     const urls = fileUrls(station, row);
     const result: ImportResult = {
-      id: row.id, kind, station: station.shortcode, title, url: urls.url,
+      id: row.id,
+      kind,
+      station: station.shortcode,
+      title,
+      url: urls.url,
       ...(kind === 'episode' ? { publicUrl: urls.publicUrl ?? null } : {}),
-      size, storage, key, contentType, duration,
+      size,
+      storage,
+      key,
+      contentType,
+      duration,
       ...(kind === 'episode' ? { publishedAt } : {}),
     };
     const lines = [

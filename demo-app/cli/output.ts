@@ -23,13 +23,14 @@ export function table<Row>(rows: readonly Row[], columns: readonly Column<Row>[]
   if (rows.length === 0) return empty;
   const cells = rows.map((row) => columns.map((c) => cut(String(c.value(row) ?? '-'), c.max).replace(/[\r\n\t]/g, ' ')));
   const widths = columns.map((c, i) => Math.max(width(c.header), ...cells.map((r) => width(r[i] ?? ''))));
-  const line = (values: readonly string[]) => values
-    .map((v, i) => {
-      const pad = ' '.repeat((widths[i] ?? 0) - width(v));
-      return columns[i]?.right ? pad + v : v + pad;
-    })
-    .join('  ')
-    .trimEnd();
+  const line = (values: readonly string[]) =>
+    values
+      .map((v, i) => {
+        const pad = ' '.repeat((widths[i] ?? 0) - width(v));
+        return columns[i]?.right ? pad + v : v + pad;
+      })
+      .join('  ')
+      .trimEnd();
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n');
 }
 

@@ -11,11 +11,15 @@ export const stations = defineCommand({
     const rows = (await (await ctx.db()).stations()).map((s) => ({ id: s.id, shortcode: s.shortcode, name: s.name }));
     return {
       json: rows,
-      text: table(rows, [
-        { header: 'ID', value: (s) => s.id, right: true },
-        { header: 'SHORTCODE', value: (s) => s.shortcode },
-        { header: 'NAME', value: (s) => s.name },
-      ], '(no stations)'),
+      text: table(
+        rows,
+        [
+          { header: 'ID', value: (s) => s.id, right: true },
+          { header: 'SHORTCODE', value: (s) => s.shortcode },
+          { header: 'NAME', value: (s) => s.name },
+        ],
+        '(no stations)',
+      ),
     };
   },
 });

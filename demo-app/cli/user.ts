@@ -8,7 +8,6 @@ import { failure, usageError } from './errors';
 const USAGE = 'user add --email E --password P [--name N] [--global-admin] [--json]';
 const MIN_PASSWORD = 8;
 
-
 export const userAdd = defineCommand({
   words: ['user', 'add'],
   usage: USAGE,

@@ -47,7 +47,9 @@ export function postgresBin(): string {
 const asRoot = (): boolean => process.getuid?.() === 0;
 
 function postgresUser(): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
   const [, , uid, gid] = line?.split(':') ?? [];
   if (uid === undefined || gid === undefined) throw new Error('no "postgres" system user (it comes with the Debian package postgresql)');
   return { uid: Number(uid), gid: Number(gid) };
@@ -60,7 +62,8 @@ function handOver(dir: string): void {
   for (let d = path.dirname(dir); ; d = path.dirname(d)) {
     const st = statSync(d);
     const bit = st.uid === user.uid ? 0o100 : st.gid === user.gid ? 0o010 : 0o001;
-    if ((st.mode & bit) === 0) throw new Error(`PostgreSQL runs as the postgres user and cannot reach ${dir}: ${d} is closed to it (chmod o+x, or move the folder)`);
+    if ((st.mode & bit) === 0)
+      throw new Error(`PostgreSQL runs as the postgres user and cannot reach ${dir}: ${d} is closed to it (chmod o+x, or move the folder)`);
     if (d === path.dirname(d)) break;
   }
   chownSync(dir, user.uid, user.gid);
@@ -70,19 +73,26 @@ export function postgresCluster(options: ClusterOptions): PostgresCluster {
   const bin = postgresBin();
   const { dir, port } = options;
   const data = path.join(dir, 'data');
-  const run = (cmd: string, args: string[]) => (asRoot()
-    ? execFile('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args])
-    : execFile(path.join(bin, cmd), args));
+  const run = (cmd: string, args: string[]) =>
+    asRoot() ? execFile('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args]) : execFile(path.join(bin, cmd), args);
   const url = (database = options.database): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
-  const settings = ['-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
-    ...(options.fast ? ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off'] : [])];
+  const settings = [
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    ...(options.fast ? ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off'] : []),
+  ];
 
   const createDatabase = async (name: string, template?: string): Promise<string> => {
     const client = new pg.Client({ connectionString: url('postgres') });
     await client.connect();
     try {
       const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-      if (found.rowCount === 0) await client.query(`CREATE DATABASE "${name.replaceAll('"', '')}"${template ? ` TEMPLATE "${template.replaceAll('"', '')}"` : ''}`);
+      if (found.rowCount === 0)
+        await client.query(`CREATE DATABASE "${name.replaceAll('"', '')}"${template ? ` TEMPLATE "${template.replaceAll('"', '')}"` : ''}`);
     } finally {
       await client.end();
     }

@@ -69,9 +69,16 @@ async function prepareData(config: DemoConfig): Promise<void> {
 
 function startInstance(n: number, port: number, env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'demo-app', 'server.ts')], {
-    cwd: repo, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: repo,
+    env: { ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const prefix = (s: string) => s.split('\n').filter(Boolean).map((l) => `[app ${n}] ${l}\n`).join('');
+  const prefix = (s: string) =>
+    s
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => `[app ${n}] ${l}\n`)
+      .join('');
   child.stdout?.setEncoding('utf8').on('data', (s: string) => void process.stdout.write(prefix(s)));
   child.stderr?.setEncoding('utf8').on('data', (s: string) => void process.stderr.write(prefix(s)));
   return child;
@@ -80,7 +87,10 @@ function startInstance(n: number, port: number, env: NodeJS.ProcessEnv): ChildPr
 async function waitForInstance(host: string, port: number, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`app instance on port ${port} exited (${child.exitCode})`);
-    const ok = await fetch(`http://${host}:${port}/login`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://${host}:${port}/login`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await sleep(100);
   }
@@ -104,7 +114,8 @@ async function startNginx(config: DemoConfig, ports: number[]): Promise<{ nginx:
   const storages = createDemoStorages(config);
   const site = upstreamSite(
     await nginxConfig({ listen: `${config.host}:${config.port}`, app: `${config.host}:${ports[0]}`, storages: storages.storages }),
-    ports.map((p) => `${config.host}:${p}`));
+    ports.map((p) => `${config.host}:${p}`),
+  );
   storages.close();
   const { dir, user } = nginxDir(config.port);
   writeFileSync(path.join(dir, 'nginx.conf'), standaloneNginxConf(dir, site, user ? { user } : {}));

@@ -16,11 +16,14 @@ export function upstreamSite(site: string, servers: readonly string[]): string {
   if (!GENERATED.test(site)) throw new Error('nginxConfig() output has no upstream station_files_app block to extend');
   if (servers.length === 0) throw new Error('upstreamSite: no servers');
   const lines = servers.map((s) => `  server ${s} max_fails=1 fail_timeout=5s;`).join('\n');
-  return site.replace(GENERATED, `proxy_next_upstream error timeout;
+  return site.replace(
+    GENERATED,
+    `proxy_next_upstream error timeout;
 proxy_next_upstream_tries ${servers.length};
 proxy_connect_timeout 2s;
 upstream station_files_app {
 ${lines}
   keepalive 16;
-}`);
+}`,
+  );
 }

@@ -12,9 +12,20 @@ import type { DownloadEvent, Permission } from '../../lib';
 export type FileKind = 'recording' | 'media' | 'episode';
 export type StorageName = 'local' | 's3';
 
-export interface Station { id: number; shortcode: string; name: string }
-export interface User { id: number; email: string; name: string; global_admin: number }
-export interface UserWithHash extends User { password_hash: string }
+export interface Station {
+  id: number;
+  shortcode: string;
+  name: string;
+}
+export interface User {
+  id: number;
+  email: string;
+  name: string;
+  global_admin: number;
+}
+export interface UserWithHash extends User {
+  password_hash: string;
+}
 export interface FileRow {
   id: number;
   station_id: number;
@@ -46,10 +57,25 @@ export interface Podcast {
 export type NewFile = Omit<FileRow, 'id' | 'created_at' | 'streamer_id' | 'artist' | 'podcast_id' | 'description' | 'published_at'> &
   Partial<Pick<FileRow, 'streamer_id' | 'artist' | 'podcast_id' | 'description' | 'published_at' | 'created_at'>>;
 export interface DownloadRow {
-  id: string; at: string; station: string | null; user_id: string | null; user_name: string | null; kind: string;
-  file_id: string | null; outcome: string; status: number; method: string; range: string | null; bytes_sent: number | null;
-  size: number | null; delivery: string | null; storage: string | null; duration_ms: number; ip: string;
-  user_agent: string | null; referer: string | null;
+  id: string;
+  at: string;
+  station: string | null;
+  user_id: string | null;
+  user_name: string | null;
+  kind: string;
+  file_id: string | null;
+  outcome: string;
+  status: number;
+  method: string;
+  range: string | null;
+  bytes_sent: number | null;
+  size: number | null;
+  delivery: string | null;
+  storage: string | null;
+  duration_ms: number;
+  ip: string;
+  user_agent: string | null;
+  referer: string | null;
   /** X-Request-Id from a trusted proxy; null for rows written before it was stored. */
   correlation_id: string | null;
   /** 1 or 0; null for rows written before it was stored. */
@@ -67,13 +93,36 @@ export interface DownloadRow {
   reason: string | null;
 }
 export interface RefusalRow {
-  seq: number; id: string; at: string; station: string | null; station_exists: number | null; authenticated: number;
-  kind: string; file_id: string | null; outcome: string; status: number; method: string; ip: string;
-  user_agent: string | null; correlation_id: string | null;
+  seq: number;
+  id: string;
+  at: string;
+  station: string | null;
+  station_exists: number | null;
+  authenticated: number;
+  kind: string;
+  file_id: string | null;
+  outcome: string;
+  status: number;
+  method: string;
+  ip: string;
+  user_agent: string | null;
+  correlation_id: string | null;
 }
-export interface ApiKeyRow { id: number; user_id: number; created_at: string; key_prefix: string | null }
-export interface DailyRow { day: string; downloads: number; bytes: number }
-export interface GrantRow { shortcode: string; permission: string }
+export interface ApiKeyRow {
+  id: number;
+  user_id: number;
+  created_at: string;
+  key_prefix: string | null;
+}
+export interface DailyRow {
+  day: string;
+  downloads: number;
+  bytes: number;
+}
+export interface GrantRow {
+  shortcode: string;
+  permission: string;
+}
 
 /** An express-session store that `close()` stops (timers), leaving the database open. */
 export type SessionStore = session.Store & { close(): void };

@@ -59,8 +59,10 @@ export function grantWorkerAccess(dataDir: string, w: WorkerUser): void {
     if (dir === path.dirname(dir)) break;
   }
   if (blocked.length) {
-    throw new Error(`nginx workers run as ${w.directive} and cannot reach ${dataDir}: ${blocked.reverse().join(', ')} `
-      + `${blocked.length === 1 ? 'is' : 'are'} closed to them (chmod o+x, or move DATA_DIR, or set NGINX_USER)`);
+    throw new Error(
+      `nginx workers run as ${w.directive} and cannot reach ${dataDir}: ${blocked.reverse().join(', ')} ` +
+        `${blocked.length === 1 ? 'is' : 'are'} closed to them (chmod o+x, or move DATA_DIR, or set NGINX_USER)`,
+    );
   }
   const owner = statSync(dataDir).uid;
   chownSync(dataDir, owner, w.gid);

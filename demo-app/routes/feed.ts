@@ -38,10 +38,12 @@ export function feedBase(req: Request, config: Pick<DemoConfig, 'publicUrl' | 'p
   if (config.publicUrl) return config.publicUrl;
   const host = (req.get('host') ?? '').toLowerCase();
   const listen = WILDCARD.has(config.host) ? null : authority(config.host);
-  const allowed = HOST_HEADER.test(host) && (config.publicHosts.length > 0
-    ? config.publicHosts.includes(host)
-    : LOOPBACK.test(host) || (listen !== null && (host === listen || host.startsWith(`${listen}:`))));
-  const chosen = allowed ? host : config.publicHosts[0] ?? `${listen ?? '127.0.0.1'}:${req.socket.localPort ?? 80}`;
+  const allowed =
+    HOST_HEADER.test(host) &&
+    (config.publicHosts.length > 0
+      ? config.publicHosts.includes(host)
+      : LOOPBACK.test(host) || (listen !== null && (host === listen || host.startsWith(`${listen}:`))));
+  const chosen = allowed ? host : (config.publicHosts[0] ?? `${listen ?? '127.0.0.1'}:${req.socket.localPort ?? 80}`);
   return `${req.protocol}://${chosen}`;
 }
 
@@ -57,8 +59,8 @@ export function feedRouter(db: Db, config: Pick<DemoConfig, 'publicUrl' | 'publi
   router.get('/feeds/:station/:podcast.xml', async (req, res) => {
     const station = await db.station(String(req.params.station));
     const podcastId = Number(req.params.podcast);
-    const podcast = station && station.shortcode === req.params.station && Number.isSafeInteger(podcastId)
-      ? await db.podcast(station.id, podcastId) : undefined;
+    const podcast =
+      station && station.shortcode === req.params.station && Number.isSafeInteger(podcastId) ? await db.podcast(station.id, podcastId) : undefined;
     if (!station || !podcast) return void res.status(404).type('text').send('Not Found\n');
     const root = feedBase(req, config);
     const explicit = podcast.explicit ? 'true' : 'false';

@@ -34,7 +34,11 @@ export function pagesRouter(db: Db, options: PagesOptions): Router {
   const pages = express.Router();
   const form = express.urlencoded({ extended: false, limit: '4kb' });
   const loginForm = (res: express.Response, status: number, error: string | null, next = '/'): void => {
-    res.status(status).type('html').set('Cache-Control', 'no-store').send(loginPage(error, options.demoLogins, next));
+    res
+      .status(status)
+      .type('html')
+      .set('Cache-Control', 'no-store')
+      .send(loginPage(error, options.demoLogins, next));
   };
   const tooMany = (res: express.Response, seconds: number, what: string): void => {
     res.set('Retry-After', String(seconds));
@@ -88,9 +92,12 @@ export function pagesRouter(db: Db, options: PagesOptions): Router {
     const can = await permissionsOn(db, user, station.shortcode);
     if (!can.streamers && !can.media && !can.podcasts && !can.reports) return void res.status(403).type('text').send('Forbidden\n');
     const recordings = can.streamers
-      ? await Promise.all((await db.files(station.id, 'recording')).map(async (r) => ({
-        ...r, streamer: r.streamer_id !== null ? await db.streamerName(r.streamer_id) : '',
-      })))
+      ? await Promise.all(
+          (await db.files(station.id, 'recording')).map(async (r) => ({
+            ...r,
+            streamer: r.streamer_id !== null ? await db.streamerName(r.streamer_id) : '',
+          })),
+        )
       : [];
     const podcasts = can.podcasts
       ? await Promise.all((await db.podcasts(station.id)).map(async (podcast) => ({ podcast, episodes: await db.episodes(podcast.id) })))
@@ -104,7 +111,17 @@ export function pagesRouter(db: Db, options: PagesOptions): Router {
     if (!station || station.shortcode !== req.params.station) return void res.status(404).type('text').send('No such station\n');
     if (!(await db.allows(user, station.shortcode, 'reports'))) return void res.status(403).type('text').send('Forbidden\n');
     const { daily, episodes, rows, refused, excluded } = await stationReport(db, station.shortcode, 30, 200);
-    res.type('html').send(historyPage(user, station, daily, episodes, rows, refused.reduce((n, r) => n + r.count, 0), excluded));
+    res.type('html').send(
+      historyPage(
+        user,
+        station,
+        daily,
+        episodes,
+        rows,
+        refused.reduce((n, r) => n + r.count, 0),
+        excluded,
+      ),
+    );
   });
   return pages;
 }

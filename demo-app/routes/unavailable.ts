@@ -41,15 +41,18 @@ export function databaseGuard(db: Db, log: (line: string) => void): DatabaseGuar
   };
   // One ping at a time, shared by the requests that arrive meanwhile.
   const ping = (): Promise<void> => {
-    pinging ??= db.ping().then(
-      () => {
-        if (down !== null) log('demo-app: database reachable again');
-        down = null;
-      },
-      (err: unknown) => void (noteError(err) ?? (down = 'the database is not answering')),
-    ).finally(() => {
-      pinging = null;
-    });
+    pinging ??= db
+      .ping()
+      .then(
+        () => {
+          if (down !== null) log('demo-app: database reachable again');
+          down = null;
+        },
+        (err: unknown) => void (noteError(err) ?? (down = 'the database is not answering')),
+      )
+      .finally(() => {
+        pinging = null;
+      });
     return pinging;
   };
   const gate = (req: Request, res: Response, next: NextFunction): void => {

@@ -15,8 +15,12 @@ ${extraHead}
 <body>
 <header class="top">
   <a class="brand" href="/">📻 station-files demo</a>
-  ${user ? html`<span class="who">${user.name} (${user.email})${user.global_admin ? ' · global admin' : ''}</span>
-  <form method="post" action="/logout"><button class="link">Log out</button></form>` : html``}
+  ${
+    user
+      ? html`<span class="who">${user.name} (${user.email})${user.global_admin ? ' · global admin' : ''}</span>
+  <form method="post" action="/logout"><button class="link">Log out</button></form>`
+      : html``
+  }
 </header>
 <main>
 ${body}

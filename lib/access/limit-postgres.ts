@@ -99,14 +99,16 @@ export function postgresLimitStore(options: PostgresLimitStoreOptions): Postgres
     if (sweeping || now < nextSweep) return;
     sweeping = true;
     nextSweep = now + sweepEveryMs;
-    sweep(now).then(
-      (n) => {
-        if (n >= sweepBatch) nextSweep = 0;
-      },
-      (err: unknown) => onError(err instanceof Error ? err : new Error(String(err))),
-    ).finally(() => {
-      sweeping = false;
-    });
+    sweep(now)
+      .then(
+        (n) => {
+          if (n >= sweepBatch) nextSweep = 0;
+        },
+        (err: unknown) => onError(err instanceof Error ? err : new Error(String(err))),
+      )
+      .finally(() => {
+        sweeping = false;
+      });
   };
   return {
     schemaSql: `${sql.schema};`,

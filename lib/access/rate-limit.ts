@@ -106,7 +106,8 @@ export function readNewDownloadLimit(o: OptionsReader): NormalizedLimit {
   const rule = { windowMs: o.integer('windowMs', { min: 1, max: 2_147_483_647 }, 600_000), max: o.integer('max', { min: 1, max: 1_000_000 }, 60) };
   const maxTracked = o.optionalInteger('maxTracked', { min: 1, max: 100_000_000 });
   const given = o.raw('store');
-  if (given !== undefined && typeof (given as Partial<LimitStore> | null)?.check !== 'function') o.fail('store', 'a store with check(client, episode, now, rule)');
+  if (given !== undefined && typeof (given as Partial<LimitStore> | null)?.check !== 'function')
+    o.fail('store', 'a store with check(client, episode, now, rule)');
   if (given !== undefined && maxTracked !== undefined) o.fail('maxTracked', 'left out with a `store` (it sizes the default memory store)');
   return {
     rule,
@@ -141,7 +142,9 @@ export function limiterWith(settings: NormalizedLimit, onStoreError: (err: Error
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`publicRateLimit store: no answer within ${storeTimeoutMs} ms`)), storeTimeoutMs);
       });
-      return Promise.race([answer, late]).then((d) => d, failOpen).finally(() => clearTimeout(timer));
+      return Promise.race([answer, late])
+        .then((d) => d, failOpen)
+        .finally(() => clearTimeout(timer));
     },
   };
 }

@@ -149,7 +149,9 @@ function normalizeOptions(options: UrlSignerOptions): {
 
 /** The HMAC of one (station, file, expires) under one secret. */
 function mac(secret: Buffer, station: string, file: string, expires: number): Buffer {
-  return createHmac('sha256', secret).update(JSON.stringify([VERSION, station, file, expires]), 'utf8').digest();
+  return createHmac('sha256', secret)
+    .update(JSON.stringify([VERSION, station, file, expires]), 'utf8')
+    .digest();
 }
 
 /**

@@ -8,7 +8,10 @@ import type { ByteRange, ObjectMeta, ReadResult } from '../storage/types';
 import type { Job } from './job';
 
 /** Metadata, and a body read with it (to be used or destroyed by the caller). */
-export interface Found { meta: ObjectMeta | null; early: ReadResult | null }
+export interface Found {
+  meta: ObjectMeta | null;
+  early: ReadResult | null;
+}
 
 /**
  * Reads the metadata; `readBody` allows the one-request read-ahead (first attempt, stream delivery).

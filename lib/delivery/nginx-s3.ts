@@ -90,7 +90,9 @@ ${tlsLines(u, trustedCertificate, i).join('\n')}
         # x-amz-*, X-Forwarded-For, ...) and no body, only what the presigned request needs.
         proxy_pass_request_headers off;
         proxy_pass_request_body off;
-${Object.entries(S3_REQUEST_HEADERS).map(([h, v]) => `${i}proxy_set_header ${h} ${v};`).join('\n')}
+${Object.entries(S3_REQUEST_HEADERS)
+  .map(([h, v]) => `${i}proxy_set_header ${h} ${v};`)
+  .join('\n')}
         # From S3: every x-amz-* / x-rgw-* header (request ids, version ids, user metadata
         # x-amz-meta-*, encryption, checksums, ...) is cleared (needs ${HEADERS_MORE_MODULE});
         # headers the app's response supplies are hidden so the client gets them once.

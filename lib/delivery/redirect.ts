@@ -10,13 +10,7 @@ import type { Storage } from '../storage/types';
  * @example
  * await sendRedirect(res, s3, 'shows/morning.mp3', plan, 300);
  */
-export async function sendRedirect(
-  res: ServerResponse,
-  storage: Storage,
-  key: string,
-  plan: ResponsePlan,
-  expiresIn: number,
-): Promise<void> {
+export async function sendRedirect(res: ServerResponse, storage: Storage, key: string, plan: ResponsePlan, expiresIn: number): Promise<void> {
   if (!storage.presign) throw new TypeError(`storage ${storage.kind} cannot presign URLs`);
   const url = await storage.presign(key, {
     expiresIn,

@@ -9,13 +9,7 @@ import { ERROR_HEADERS } from '../http/plan';
  * @example
  * sendText(res, 404, 'Not Found');
  */
-export function sendText(
-  res: ServerResponse,
-  status: number,
-  reason: string,
-  headers: Record<string, string> = {},
-  head = false,
-): void {
+export function sendText(res: ServerResponse, status: number, reason: string, headers: Record<string, string> = {}, head = false): void {
   const body = `${reason}\n`;
   res.writeHead(status, { ...ERROR_HEADERS, ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
   res.end(head ? undefined : body);

@@ -57,7 +57,10 @@ class StallWatch {
   private tail = -1;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly res: ServerResponse, ms: number) {
+  constructor(
+    private readonly res: ServerResponse,
+    ms: number,
+  ) {
     this.timer = setTimeout(this.check, ms).unref();
     res.on('drain', this.touch);
   }

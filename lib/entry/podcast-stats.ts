@@ -4,6 +4,16 @@
  */
 export { countPodcastDownloads, truncateIp, listenerKey, classifyUserAgent, AGENT_RULES_SOURCE } from '../log/podcast-stats';
 export type {
-  AgentClass, AgentKind, EpisodeInfo, EpisodeRef, ExclusionReason, Minimum, MinimumBasis, PodcastCountOptions, PodcastCounts,
-  PodcastDownloadCount, PodcastExclusions, PodcastWindow,
+  AgentClass,
+  AgentKind,
+  EpisodeInfo,
+  EpisodeRef,
+  ExclusionReason,
+  Minimum,
+  MinimumBasis,
+  PodcastCountOptions,
+  PodcastCounts,
+  PodcastDownloadCount,
+  PodcastExclusions,
+  PodcastWindow,
 } from '../log/podcast-stats';

@@ -18,7 +18,11 @@ LOOPBACK.addAddress('::1', 'ipv6');
  * truncateIp('::ffff:203.0.113.5');      // '203.0.113.5'
  */
 export function truncateIp(ip: string): string {
-  const bare = ip.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '').toLowerCase();
+  const bare = ip
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '')
+    .toLowerCase();
   const version = isIP(bare);
   if (version !== 6) return version === 4 ? bare : ip.trim();
   let text = bare;
@@ -33,9 +37,11 @@ export function truncateIp(ip: string): string {
     const [hi = 0, lo = 0] = g.slice(6);
     return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
   }
-  return `${g.slice(0, 4).map((x) => x.toString(16)).join(':')}::/64`;
+  return `${g
+    .slice(0, 4)
+    .map((x) => x.toString(16))
+    .join(':')}::/64`;
 }
-
 
 /**
  * True for loopback addresses (127.0.0.0/8, `::1`, IPv4-mapped 127.x): the same machine, either
@@ -46,7 +52,10 @@ export function truncateIp(ip: string): string {
  * isLoopback('203.0.113.5');      // false
  */
 export function isLoopback(ip: string): boolean {
-  const bare = ip.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
+  const bare = ip
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '');
   const v4 = truncateIp(bare); // IPv4-mapped IPv6 becomes dotted IPv4
   if (isIP(v4) === 4) return LOOPBACK.check(v4, 'ipv4');
   return isIP(bare) === 6 && LOOPBACK.check(bare, 'ipv6');

@@ -70,10 +70,7 @@ const seconds = (d: Date): number => Math.floor(d.getTime() / 1000);
  * evaluatePreconditions({ 'if-none-match': '"abc"' }, { etag: '"abc"', lastModified: new Date() }) // 'not-modified'
  * evaluatePreconditions({ 'if-match': '"old"' }, { etag: '"abc"', lastModified: new Date() })      // 'precondition-failed'
  */
-export function evaluatePreconditions(
-  headers: Record<string, HeaderValue>,
-  validators: Validators,
-): PreconditionResult {
+export function evaluatePreconditions(headers: Record<string, HeaderValue>, validators: Validators): PreconditionResult {
   const ifMatch = headerText(headers['if-match']);
   if (ifMatch !== undefined) {
     // 13.1.1: strong comparison; `*` matches any current representation.

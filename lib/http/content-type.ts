@@ -4,7 +4,8 @@ import { lookup } from 'mime-types';
 
 // type "/" subtype *( OWS ";" OWS parameter ), printable ASCII only: nothing that could split a header.
 // OWS is SP / HTAB only (RFC 9110 5.6.3): CR, LF and other white space never pass.
-const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+([ \t]*;[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+=("[\x20-\x7e]*"|[!#$%&'*+.^_`|~0-9A-Za-z-]+))*$/;
+const MEDIA_TYPE =
+  /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+([ \t]*;[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+=("[\x20-\x7e]*"|[!#$%&'*+.^_`|~0-9A-Za-z-]+))*$/;
 const GENERIC = new Set(['application/octet-stream', 'binary/octet-stream']);
 
 /** True for a syntactically valid media type that is safe to put in a header. */

@@ -14,7 +14,6 @@ const IMF = new RegExp(`^${DAY}, (\\d{2}) ${MON} (\\d{4}) ${TIME} GMT$`);
 const RFC850 = new RegExp(`^${LONG_DAY}, (\\d{2})-${MON}-(\\d{2}) ${TIME} GMT$`);
 const ASCTIME = new RegExp(`^${DAY} ${MON} ([ \\d]\\d) ${TIME} (\\d{4})$`);
 
-
 function toSeconds(year: number, month: string, day: number, h: number, m: number, s: number): number | undefined {
   const mon = MONTHS.indexOf(month);
   if (day < 1 || day > 31 || h > 23 || m > 59 || s > 60) return undefined;

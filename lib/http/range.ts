@@ -82,7 +82,11 @@ function coalesce(ranges: ByteRange[]): ByteRange[] {
 export function parseRangeSpecs(header: string, maxRanges: number): { specs: RangeSpec[] } | { ignored: string } {
   if (!UNIT.test(header)) return { ignored: 'not a bytes range' };
   // OWS is SP and HTAB only (RFC 9110 5.6.3): a no-break space makes the header malformed.
-  const parts = header.slice(6).split(',').map(trimOws).filter((p) => p !== '');
+  const parts = header
+    .slice(6)
+    .split(',')
+    .map(trimOws)
+    .filter((p) => p !== '');
   if (parts.length === 0) return { ignored: 'malformed' };
   if (parts.length > maxRanges) return { ignored: 'too many ranges' };
   const specs: RangeSpec[] = [];

@@ -61,10 +61,7 @@ function defaultOnError(err: Error): void {
   console.error(`station-files: ${err.message}`);
 }
 
-function normalizeOptions(
-  target: string | NodeJS.WritableStream,
-  options: JsonLinesLogOptions,
-): { onError: (err: Error) => void; maxQueuedBytes: number } {
+function normalizeOptions(target: string | NodeJS.WritableStream, options: JsonLinesLogOptions): { onError: (err: Error) => void; maxQueuedBytes: number } {
   const isStream = typeof target === 'object' && target !== null && typeof target.write === 'function';
   if (!isStream && (typeof target !== 'string' || target === '' || target.includes('\0'))) {
     throw new TypeError('jsonLinesLog: `target` must be a file path or a writable stream');

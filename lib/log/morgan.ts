@@ -38,7 +38,11 @@ export function registerMorganTokens<M extends MorganTokens>(instance: M): M {
   instance.token('request-id', (req: IncomingMessage) => ctx(req)?.id ?? '-');
   instance.token('user', (req: IncomingMessage) => {
     const user = ctx(req)?.user;
-    return user ? JSON.stringify(user.name ?? user.id).slice(1, -1).replace(/\s/g, '_') : '-';
+    return user
+      ? JSON.stringify(user.name ?? user.id)
+          .slice(1, -1)
+          .replace(/\s/g, '_')
+      : '-';
   });
   instance.token('download-outcome', (req: IncomingMessage, res: ServerResponse) => {
     const c = ctx(req);

@@ -113,7 +113,12 @@ export function createNginxReports(options: NginxReportsOptions): NginxReports {
   return reports;
 }
 
-function bind(socket: dgram.Socket, where: { host: string; port: number }, down: () => void, onError: (err: Error) => void): Promise<{ address: string; port: number }> {
+function bind(
+  socket: dgram.Socket,
+  where: { host: string; port: number },
+  down: () => void,
+  onError: (err: Error) => void,
+): Promise<{ address: string; port: number }> {
   const bound = new Promise<{ address: string; port: number }>((resolve, reject) => {
     socket.once('listening', () => {
       const a = socket.address();

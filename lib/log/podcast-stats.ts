@@ -54,7 +54,8 @@ async function countAsync(events: AsyncIterable<DownloadEvent>, counter: Podcast
 export function countPodcastDownloads(events: Iterable<DownloadEvent>, options?: PodcastCountOptions): PodcastCounts;
 export function countPodcastDownloads(events: AsyncIterable<DownloadEvent>, options?: PodcastCountOptions): Promise<PodcastCounts>;
 export function countPodcastDownloads(
-  events: Iterable<DownloadEvent> | AsyncIterable<DownloadEvent>, options?: PodcastCountOptions,
+  events: Iterable<DownloadEvent> | AsyncIterable<DownloadEvent>,
+  options?: PodcastCountOptions,
 ): PodcastCounts | Promise<PodcastCounts> {
   const counter = new PodcastCounter(readSettings(options));
   if (isAsync(events)) return countAsync(events, counter);

@@ -38,15 +38,59 @@ const SINK_REASONS = new Set(['failed', 'overflow', 'closed', 'invalid']);
 function instruments(registry: Registry, prefix: string, s3Buckets: number[]) {
   const registers = [registry];
   return {
-    downloads: new Counter({ name: `${prefix}downloads_total`, help: 'Requests to station-files endpoints, by route kind, outcome and delivery', labelNames: ['kind', 'outcome', 'delivery'] as const, registers }),
-    bytes: new Counter({ name: `${prefix}sent_bytes_total`, help: 'File body bytes sent (stream delivery, and nginx hand-offs that nginx reported), by route kind and delivery', labelNames: ['kind', 'delivery'] as const, registers }),
-    inFlight: new Gauge({ name: `${prefix}downloads_in_flight`, help: 'Deliveries under way in this process, by route kind', labelNames: ['kind'] as const, registers }),
-    refusals: new Counter({ name: `${prefix}limit_refusals_total`, help: 'Requests refused with 429, by limit (public-new: new public downloads per client; concurrent: downloads in flight per client)', labelNames: ['limit'] as const, registers }),
-    storeFailures: new Counter({ name: `${prefix}limit_store_failures_total`, help: 'Public limit store failures or timeouts; each request was let through', registers }),
-    s3Seconds: new Histogram({ name: `${prefix}s3_request_duration_seconds`, help: 'S3 requests until the response head (retries included), by operation', labelNames: ['operation'] as const, buckets: s3Buckets, registers }),
-    s3Errors: new Counter({ name: `${prefix}s3_errors_total`, help: 'Failed S3 requests, by operation and error type', labelNames: ['operation', 'type'] as const, registers }),
-    resumes: new Counter({ name: `${prefix}s3_resumes_total`, help: 'S3 bodies re-requested from the next byte after a failure or a released connection', registers }),
-    dropped: new Counter({ name: `${prefix}sink_dropped_events_total`, help: 'Download events a sink lost, by reason (failed, overflow, closed, invalid)', labelNames: ['reason'] as const, registers }),
+    downloads: new Counter({
+      name: `${prefix}downloads_total`,
+      help: 'Requests to station-files endpoints, by route kind, outcome and delivery',
+      labelNames: ['kind', 'outcome', 'delivery'] as const,
+      registers,
+    }),
+    bytes: new Counter({
+      name: `${prefix}sent_bytes_total`,
+      help: 'File body bytes sent (stream delivery, and nginx hand-offs that nginx reported), by route kind and delivery',
+      labelNames: ['kind', 'delivery'] as const,
+      registers,
+    }),
+    inFlight: new Gauge({
+      name: `${prefix}downloads_in_flight`,
+      help: 'Deliveries under way in this process, by route kind',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    refusals: new Counter({
+      name: `${prefix}limit_refusals_total`,
+      help: 'Requests refused with 429, by limit (public-new: new public downloads per client; concurrent: downloads in flight per client)',
+      labelNames: ['limit'] as const,
+      registers,
+    }),
+    storeFailures: new Counter({
+      name: `${prefix}limit_store_failures_total`,
+      help: 'Public limit store failures or timeouts; each request was let through',
+      registers,
+    }),
+    s3Seconds: new Histogram({
+      name: `${prefix}s3_request_duration_seconds`,
+      help: 'S3 requests until the response head (retries included), by operation',
+      labelNames: ['operation'] as const,
+      buckets: s3Buckets,
+      registers,
+    }),
+    s3Errors: new Counter({
+      name: `${prefix}s3_errors_total`,
+      help: 'Failed S3 requests, by operation and error type',
+      labelNames: ['operation', 'type'] as const,
+      registers,
+    }),
+    resumes: new Counter({
+      name: `${prefix}s3_resumes_total`,
+      help: 'S3 bodies re-requested from the next byte after a failure or a released connection',
+      registers,
+    }),
+    dropped: new Counter({
+      name: `${prefix}sink_dropped_events_total`,
+      help: 'Download events a sink lost, by reason (failed, overflow, closed, invalid)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
   };
 }
 
@@ -73,7 +117,8 @@ export function stationFilesMetrics(options: StationFilesMetricsOptions): Statio
   if (typeof registry?.registerMetric !== 'function') o.fail('registry', 'a prom-client Registry');
   const prefix = o.string('prefix', /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/, 'a metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)', 'station_files_');
   const buckets = o.raw('s3Buckets') ?? [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-  if (!Array.isArray(buckets) || buckets.length === 0 || !buckets.every((b) => typeof b === 'number' && b > 0)) o.fail('s3Buckets', 'a non-empty array of positive numbers');
+  if (!Array.isArray(buckets) || buckets.length === 0 || !buckets.every((b) => typeof b === 'number' && b > 0))
+    o.fail('s3Buckets', 'a non-empty array of positive numbers');
   const m = instruments(registry as Registry, prefix, buckets as number[]);
   for (const kind of ['recording', 'media', 'episode', 'public-episode'] as const) m.inFlight.set({ kind }, 0);
   return {
@@ -86,10 +131,11 @@ export function stationFilesMetrics(options: StationFilesMetricsOptions): Statio
     },
     refused: (limit: LimitName) => m.refusals.inc({ limit }),
     limitStoreFailed: () => m.storeFailures.inc(),
-    observeS3: (client) => observeS3Requests(client, (operation, seconds, error) => {
-      m.s3Seconds.observe({ operation }, seconds);
-      if (error) m.s3Errors.inc({ operation, type: error });
-    }),
+    observeS3: (client) =>
+      observeS3Requests(client, (operation, seconds, error) => {
+        m.s3Seconds.observe({ operation }, seconds);
+        if (error) m.s3Errors.inc({ operation, type: error });
+      }),
     onResume: () => m.resumes.inc(),
     sinkErrors: (next) => (err) => {
       const { code, dropped } = err as Error & { code?: unknown; dropped?: unknown };

@@ -8,7 +8,10 @@
 type Plain = Record<string, unknown>;
 
 /** Limits of a whole-number option. */
-export interface IntegerRule { min: number; max: number }
+export interface IntegerRule {
+  min: number;
+  max: number;
+}
 
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 

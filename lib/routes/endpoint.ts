@@ -74,7 +74,7 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
       id: randomUUID(),
       kind: spec.kind,
       station: typeof params.station === 'string' ? params.station : null,
-      fileId: typeof params[spec.fileParam] === 'string' ? params[spec.fileParam] ?? null : null,
+      fileId: typeof params[spec.fileParam] === 'string' ? (params[spec.fileParam] ?? null) : null,
       user: null,
       progress: { bytesSent: 0 },
       event: null,
@@ -82,8 +82,16 @@ export function endpointHandler(spec: EndpointSpec, wiring: Wiring) {
     attachContext(req, ctx);
     res.setHeader('X-Request-Id', ctx.id);
     const trail: Trail = {
-      started: Date.now(), ids: {}, via: null, linkSubject: null, stationExists: null, storage: null, result: null, deniedByHook: false,
-      awaitsReport: false, entry: wiring.drain.enter(res),
+      started: Date.now(),
+      ids: {},
+      via: null,
+      linkSubject: null,
+      stationExists: null,
+      storage: null,
+      result: null,
+      deniedByHook: false,
+      awaitsReport: false,
+      entry: wiring.drain.enter(res),
     };
     try {
       await handle(spec, wiring, req, res, ctx, trail);
@@ -182,13 +190,18 @@ async function handle(spec: EndpointSpec, wiring: Wiring, req: EndpointRequest, 
   }
   wiring.metrics.deliveryStarted(spec.kind);
   try {
-    trail.result = await wiring.delivery.serve(req, res, {
-      storage,
-      key: ref.key,
-      filename: ref.filename,
-      contentType: ref.contentType,
-      disposition: spec.disposition,
-    }, ctx.progress);
+    trail.result = await wiring.delivery.serve(
+      req,
+      res,
+      {
+        storage,
+        key: ref.key,
+        filename: ref.filename,
+        contentType: ref.contentType,
+        disposition: spec.disposition,
+      },
+      ctx.progress,
+    );
   } finally {
     wiring.metrics.deliveryEnded(spec.kind);
   }
@@ -233,7 +246,7 @@ function downloadEvent(spec: EndpointSpec, wiring: Wiring, req: IncomingMessage,
     delivery: r ? r.delivery : null,
     method: req.method ?? 'GET',
     range: typeof req.headers.range === 'string' ? req.headers.range : null,
-    served: bodySent && r.size !== null && r.size > 0 ? r.range ?? { start: 0, end: r.size - 1 } : null,
+    served: bodySent && r.size !== null && r.size > 0 ? (r.range ?? { start: 0, end: r.size - 1 }) : null,
     // null only where nginx or S3 sent the body; refusals and empty answers sent no file bytes.
     bytesSent: r && (r.delivery === 'accel' || r.delivery === 'redirect') ? null : (r?.bytesSent ?? 0),
     report: null,

@@ -10,7 +10,11 @@ import type { DownloadVia } from '../log/events';
 import type { Wiring } from './wiring';
 
 /** A request that got in: how, and for signed links whose link it was. */
-export interface Identity { via: DownloadVia; user: unknown; linkSubject: string | null }
+export interface Identity {
+  via: DownloadVia;
+  user: unknown;
+  linkSubject: string | null;
+}
 
 /** A refusal to send: status, one-line reason, extra headers. `handled`: the middleware answered itself. */
 export type Refusal = { status: number; reason: string; headers?: Record<string, string> } | 'handled';

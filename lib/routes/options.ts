@@ -95,6 +95,23 @@ export type SignedTarget =
 
 /** Every key of {@link StationFilesOptions}: anything else is a typo, refused at creation. */
 export const STATION_FILES_KEYS = [
-  'authenticate', 'authorize', 'userInfo', 'storages', 'catalog', 'paths', 'baseUrl', 'responses', 'onDownload', 'nginxReports', 'onError',
-  'signing', 'publicRateLimit', 'concurrentDownloads', 'trustProxy', 'helmet', 'onUnauthenticated', 'challenge', 'metrics',
+  'authenticate',
+  'authorize',
+  'userInfo',
+  'storages',
+  'catalog',
+  'paths',
+  'baseUrl',
+  'responses',
+  'onDownload',
+  'nginxReports',
+  'onError',
+  'signing',
+  'publicRateLimit',
+  'concurrentDownloads',
+  'trustProxy',
+  'helmet',
+  'onUnauthenticated',
+  'challenge',
+  'metrics',
 ] as const;

@@ -4,7 +4,12 @@ import { EPISODE_PATH, PUBLIC_EPISODE_PATH } from './podcasts';
 import { RECORDING_PATH } from './recordings';
 
 /** Route paths, relative to where the router is mounted. */
-export interface EndpointPaths { recording?: string; media?: string; episode?: string; publicEpisode?: string }
+export interface EndpointPaths {
+  recording?: string;
+  media?: string;
+  episode?: string;
+  publicEpisode?: string;
+}
 
 /** Every template, after defaults. */
 export type EndpointTemplates = Required<EndpointPaths>;

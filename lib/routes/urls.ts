@@ -47,7 +47,13 @@ export function fillPath(template: string, ids: Readonly<Record<string, unknown>
 }
 
 /** Appends the signed query (expires, kid, sig, and sub when given) for an endpoint path. */
-export function signPath(signer: UrlSigner | null, station: string, path: string, signed: true | { expiresIn?: number; subject?: string }, caller: string): string {
+export function signPath(
+  signer: UrlSigner | null,
+  station: string,
+  path: string,
+  signed: true | { expiresIn?: number; subject?: string },
+  caller: string,
+): string {
   if (!signer) throw new TypeError(`${caller}: createStationFiles needs \`signing\` keys for signed links`);
   const { expiresIn, subject } = signed === true ? { expiresIn: undefined, subject: undefined } : signed;
   if (subject !== undefined && (typeof subject !== 'string' || !TOKEN.test(subject))) throw new TypeError(`${caller}: invalid subject`);
@@ -73,11 +79,7 @@ function checkBase(base: string, caller: string): string {
  * urls.media({ station: 'alpha', id: '12' });                                  // '/api/station/alpha/file/12/play'
  * urls.media({ station: 'alpha', id: '12' }, { signed: { expiresIn: 600 } });  // '/api/station/alpha/file/12/play?expires=…'
  */
-export function endpointUrls(
-  templates: EndpointTemplates,
-  signer: UrlSigner | null,
-  defaultBase: string,
-): EndpointUrls {
+export function endpointUrls(templates: EndpointTemplates, signer: UrlSigner | null, defaultBase: string): EndpointUrls {
   const base0 = checkBase(defaultBase, 'createStationFiles: baseUrl');
   const build = (template: string, ids: Readonly<Record<string, unknown>>, options: UrlOptions, caller: string): string => {
     const base = options.base === undefined ? base0 : checkBase(options.base, caller);
@@ -94,7 +96,11 @@ export function endpointUrls(
 }
 
 /** Options for {@link stationFileUrls}: the same `paths`, `baseUrl` and `signing` as the routers'. */
-export interface StationFileUrlsOptions { paths?: EndpointPaths; baseUrl?: string; signing?: UrlSignerOptions }
+export interface StationFileUrlsOptions {
+  paths?: EndpointPaths;
+  baseUrl?: string;
+  signing?: UrlSignerOptions;
+}
 
 /**
  * The URL builders of `files.url`, without routers: for a process that only writes links (a

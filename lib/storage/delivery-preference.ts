@@ -8,11 +8,7 @@ import type { DeliveryMode, DeliveryPreference } from './types';
  * resolveDelivery('localStorage', 'auto', { accel: true, presign: false }) // 'accel'
  * resolveDelivery('localStorage', 'redirect', { accel: false, presign: false }) // throws TypeError
  */
-export function resolveDelivery(
-  factory: string,
-  preference: DeliveryPreference | undefined,
-  can: { accel: boolean; presign: boolean },
-): DeliveryMode {
+export function resolveDelivery(factory: string, preference: DeliveryPreference | undefined, can: { accel: boolean; presign: boolean }): DeliveryMode {
   const wanted = preference ?? 'auto';
   if (wanted === 'auto') return can.accel ? 'accel' : 'stream';
   if (wanted === 'stream') return 'stream';

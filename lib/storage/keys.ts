@@ -28,7 +28,5 @@ export function keySegments(key: string): string[] | null {
  * encodePath(['my show', '100% live?.mp3']) // 'my%20show/100%25%20live%3F.mp3'
  */
 export function encodePath(segments: readonly string[]): string {
-  return segments
-    .map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()))
-    .join('/');
+  return segments.map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())).join('/');
 }

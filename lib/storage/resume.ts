@@ -78,7 +78,10 @@ class ReleaseWatch {
   private readonly floor: number;
   private readonly timer: NodeJS.Timeout | undefined;
 
-  constructor(options: Required<ResumeOptions>, private readonly release: () => void) {
+  constructor(
+    options: Required<ResumeOptions>,
+    private readonly release: () => void,
+  ) {
     this.floor = Math.max(1, (options.slowBelowBytesPerSecond * options.releaseAfterMs) / 1000);
     this.timer = options.releaseAfterMs > 0 ? setTimeout(this.look, options.releaseAfterMs).unref() : undefined;
   }

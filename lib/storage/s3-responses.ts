@@ -67,7 +67,9 @@ const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+)$/;
  * getMeta({ ETag: '"e"', ContentLength: 2, ContentRange: 'bytes 4-5/10', $metadata: {} })
  * // { meta: { size: 10, etag: '"e"', … }, range: { start: 4, end: 5 } }
  */
-export function getMeta(out: Pick<GetObjectCommandOutput, 'ETag' | 'ContentLength' | 'ContentRange' | 'LastModified' | 'ContentType'>): { meta: ObjectMeta; range: ByteRange | null } | null {
+export function getMeta(
+  out: Pick<GetObjectCommandOutput, 'ETag' | 'ContentLength' | 'ContentRange' | 'LastModified' | 'ContentType'>,
+): { meta: ObjectMeta; range: ByteRange | null } | null {
   if (!out.ETag || out.ContentLength === undefined) return null;
   const base = { mtime: out.LastModified ?? new Date(0), etag: quoted(out.ETag), contentType: out.ContentType };
   if (out.ContentRange === undefined) return { meta: { ...base, size: out.ContentLength }, range: null };

@@ -55,8 +55,7 @@ export function s3Storage(options: S3StorageOptions): S3Storage {
     presign: (key, opts) => objects.presign(key, opts),
   };
   if (accel) {
-    storage.accel = async (key, request) =>
-      s3AccelTarget(accel.location, new URL(await objects.presign(key, { expiresIn: accel.urlExpiresIn })), request);
+    storage.accel = async (key, request) => s3AccelTarget(accel.location, new URL(await objects.presign(key, { expiresIn: accel.urlExpiresIn })), request);
   }
   return storage;
 }

@@ -35,7 +35,9 @@ function args(): { before?: string; runs: number } {
   return { before, runs };
 }
 
-const log = (msg: string): void => { process.stderr.write(`package-weight: ${msg}\n`); };
+const log = (msg: string): void => {
+  process.stderr.write(`package-weight: ${msg}\n`);
+};
 
 function sh(cmd: string, argv: string[], cwd: string, opts: ExecFileSyncOptions = {}): string {
   return execFileSync(cmd, argv, { cwd, env: npmEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, ...opts }) as string;
@@ -81,7 +83,14 @@ function requireSample(dir: string, entries: string[]): { ms: number; modules: n
 }
 
 type Figures = Record<string, { value: number; unit: string }>;
-interface Timing { figures: Figures; name: string; dir: string; entries: string[]; ms: number[]; modules: number }
+interface Timing {
+  figures: Figures;
+  name: string;
+  dir: string;
+  entries: string[];
+  ms: number[];
+  modules: number;
+}
 
 /** Installs the two host apps for `tarball`; returns the size figures and the timings still to run. */
 function install(label: string, tarball: string, tmp: string): { figures: Figures; timings: Timing[] } {
@@ -138,7 +147,8 @@ function main(): void {
     const base = before ? install('before', packRef(before, tmp), tmp) : undefined;
     time([...after.timings, ...(base?.timings ?? [])], runs);
     const lines: Metric[] = Object.entries(after.figures).map(([name, { value, unit }]) =>
-      metric('package-weight', name, value, unit, base?.figures[name] ? { baseline: base.figures[name].value } : {}));
+      metric('package-weight', name, value, unit, base?.figures[name] ? { baseline: base.figures[name].value } : {}),
+    );
     for (const l of lines) process.stdout.write(`${JSON.stringify(l)}\n`);
     process.stderr.write(`\n${before ? `baseline: ${before}\n\n` : ''}${markdownTable(lines)}`);
   } finally {

@@ -10,8 +10,17 @@ import path from 'node:path';
 import { classifyUserAgent, isListener } from '../../lib/log/podcast/agents';
 
 type Expected = 'app' | 'browser' | 'bot';
-interface Entry { name: string; pattern: string; examples?: string[]; category?: string }
-interface Rule { kind: Expected; name: string; re: RegExp | null }
+interface Entry {
+  name: string;
+  pattern: string;
+  examples?: string[];
+  category?: string;
+}
+interface Rule {
+  kind: Expected;
+  name: string;
+  re: RegExp | null;
+}
 
 const FILES = ['bots', 'apps', 'libraries', 'browsers', 'devices'] as const;
 
@@ -35,7 +44,9 @@ function kindOf(file: string, entry: Entry): Expected {
 function main(): void {
   const [dir, ...flags] = process.argv.slice(2);
   if (dir === undefined) throw new Error('usage: tsx test/bench/podcast-agents-agreement.ts <opawg folder> [--misses]');
-  const rules: Rule[] = FILES.filter((f) => f !== 'devices').flatMap((f) => entries(dir, f).map((e) => ({ kind: kindOf(f, e), name: e.name, re: compile(e.pattern) })));
+  const rules: Rule[] = FILES.filter((f) => f !== 'devices').flatMap((f) =>
+    entries(dir, f).map((e) => ({ kind: kindOf(f, e), name: e.name, re: compile(e.pattern) })),
+  );
   const result: Record<string, { examples: number; countedAgreement: number; kindAgreement: number; misses: number }> = {};
   for (const file of FILES) {
     let n = 0;
@@ -49,7 +60,8 @@ function main(): void {
         const sameCount = isListener(got.kind) === (expected !== 'bot');
         if (sameCount) counted += 1;
         if (got.kind === expected || (got.kind === 'preloader' && expected === 'bot')) exact += 1;
-        else if (flags.includes('--misses')) process.stderr.write(`${file}\t${entry.name}\texpected ${expected}\tgot ${got.kind} (${got.name})\t${sameCount ? '' : 'COUNT '}${ua}\n`);
+        else if (flags.includes('--misses'))
+          process.stderr.write(`${file}\t${entry.name}\texpected ${expected}\tgot ${got.kind} (${got.name})\t${sameCount ? '' : 'COUNT '}${ua}\n`);
       }
     }
     const pct = (k: number): number => Math.round((k / Math.max(n, 1)) * 10_000) / 100;

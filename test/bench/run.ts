@@ -92,7 +92,7 @@ async function main(): Promise<number> {
         await SCENARIOS[name]?.(ctx);
       } catch (err) {
         if (interrupted) break;
-        ctx.log(`${name} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+        ctx.log(`${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
         ctx.emit({ ...metric(name, 'error', 1, 'count'), pass: false });
       }
       ctx.log(`── ${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s`);
@@ -101,7 +101,8 @@ async function main(): Promise<number> {
     await ctx.cleanup(); // memoized: after a signal, this waits for the cleanup the handler began
   }
   const wall = (Date.now() - started) / 1000;
-  const header = `# station-files benchmark\n\n${new Date().toISOString()} · scale ${scale} · ${names.join(', ')} · ` +
+  const header =
+    `# station-files benchmark\n\n${new Date().toISOString()} · scale ${scale} · ${names.join(', ')} · ` +
     `wall ${wall.toFixed(0)} s · node ${process.version} · ${os.cpus().length} CPUs`;
   writeResults(path.join(REPO_ROOT, 'test', 'bench', 'results'), ctx.lines, header);
   process.stderr.write(`\n${header}\n\n${markdownTable(ctx.lines)}`);

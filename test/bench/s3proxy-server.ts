@@ -47,7 +47,8 @@ async function main(): Promise<void> {
   app.use((req, res, next) => {
     if (!sampler.handle(req, res)) next();
   });
-  app.route('/*key')
+  app
+    .route('/*key')
     .head(async (req, res) => {
       await proxy.head(req, res);
       res.end();

@@ -43,19 +43,22 @@ function main(): void {
       });
     });
   }
-  app.all('/:storage/*key', fileHandler({
-    resolve: (req) => {
-      const storage = storages[String(req.params.storage)];
-      const segments = req.params.key as unknown as string[];
-      if (!storage || !Array.isArray(segments)) return null;
-      return { storage, key: segments.join('/') };
-    },
-    onResult: (result) => {
-      const k = `${result.outcome}/${result.delivery ?? '-'}`;
-      sampler.outcomes[k] = (sampler.outcomes[k] ?? 0) + 1;
-      if (result.outcome === 'failed') process.stderr.write(`server: ${result.status} ${result.error?.message ?? ''}\n`);
-    },
-  }));
+  app.all(
+    '/:storage/*key',
+    fileHandler({
+      resolve: (req) => {
+        const storage = storages[String(req.params.storage)];
+        const segments = req.params.key as unknown as string[];
+        if (!storage || !Array.isArray(segments)) return null;
+        return { storage, key: segments.join('/') };
+      },
+      onResult: (result) => {
+        const k = `${result.outcome}/${result.delivery ?? '-'}`;
+        sampler.outcomes[k] = (sampler.outcomes[k] ?? 0) + 1;
+        if (result.outcome === 'failed') process.stderr.write(`server: ${result.status} ${result.error?.message ?? ''}\n`);
+      },
+    }),
+  );
   const server = app.listen(0, '127.0.0.1', () => announce((server.address() as AddressInfo).port));
 }
 

@@ -11,15 +11,15 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import passport from 'passport';
-import {
-  createNginxReports, createStationFiles, fileHandler, jsonLinesLog, staticPermissions,
-  type DownloadSink, type FileRef,
-} from '../../lib';
+import { createNginxReports, createStationFiles, fileHandler, jsonLinesLog, staticPermissions, type DownloadSink, type FileRef } from '../../lib';
 import { ApiKeyStrategy } from '../support/passport-strategies';
 import { announce, exitWithParent, startRssSampler } from './lib/rss';
 import { BENCH_API_KEY, BENCH_STATION, buildStorages, type StationServerSpec } from './lib/storages';
 
-interface BenchUser { id: string; name: string }
+interface BenchUser {
+  id: string;
+  name: string;
+}
 
 function main(): void {
   exitWithParent();
@@ -68,15 +68,18 @@ function main(): void {
     app.use(mount.at, auth.initialize(), mount.router === 'media' ? files.media() : files.podcasts());
   }
   if (spec.bare) {
-    app.get(`${spec.bare}/:storage/*key`, fileHandler({
-      resolve: (req) => {
-        const name = String(req.params.storage);
-        const storage = Object.hasOwn(storages, name) ? storages[name] : undefined;
-        const segments = req.params.key as unknown as string[];
-        if (!storage || !Array.isArray(segments)) return null;
-        return { storage, key: segments.join('/') };
-      },
-    }));
+    app.get(
+      `${spec.bare}/:storage/*key`,
+      fileHandler({
+        resolve: (req) => {
+          const name = String(req.params.storage);
+          const storage = Object.hasOwn(storages, name) ? storages[name] : undefined;
+          const segments = req.params.key as unknown as string[];
+          if (!storage || !Array.isArray(segments)) return null;
+          return { storage, key: segments.join('/') };
+        },
+      }),
+    );
   }
   const server = app.listen(0, '127.0.0.1', () => announce((server.address() as AddressInfo).port));
 }

@@ -30,10 +30,11 @@ before(async () => {
   app = await startPanelApp({
     express: 'v5',
     storages: { uploads: localStorage({ root: tmp.dir }) },
-    beforeRouter: (host) => host.get('/ran', (req, res) => {
-      ran.push(req.url);
-      res.status(204).end();
-    }),
+    beforeRouter: (host) =>
+      host.get('/ran', (req, res) => {
+        ran.push(req.url);
+        res.status(204).end();
+      }),
   });
   app.data.media.set('m-html', { station: 'alpha', storage: 'uploads', key: 'evil.html', filename: 'evil.html' });
   app.data.media.set('m-svg', { station: 'alpha', storage: 'uploads', key: 'evil.svg', filename: 'evil.svg' });
@@ -65,7 +66,7 @@ describe('uploaded HTML and SVG opened in Chromium', () => {
         assert.match(String(res.headers.get('content-disposition')), /^attachment;/);
         await page.setContent(`<iframe src="${url.replace(/^https?:\/\/[^/]+/, '')}"></iframe>`, { waitUntil: 'load' }).catch(() => undefined);
         await new Promise((resolve) => setTimeout(resolve, 300));
-        assert.deepEqual(ran, [], 'the file\'s script never called back to the panel');
+        assert.deepEqual(ran, [], "the file's script never called back to the panel");
       } finally {
         await context.close();
       }

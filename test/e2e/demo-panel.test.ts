@@ -8,10 +8,7 @@ import { fileUrl, publicEpisodeUrl } from '../../demo-app/catalog';
 import type { FileRow } from '../../demo-app/db/database';
 import { launchBrowser } from '../support/browser';
 import { request } from '../support/http';
-import {
-  login, must, seeded, sha256File, startDemo, station, storedBytes, storedSha256, storedSize,
-  type Demo, type ModeName, type Session,
-} from './harness';
+import { login, must, seeded, sha256File, startDemo, station, storedBytes, storedSha256, storedSize, type Demo, type ModeName, type Session } from './harness';
 
 const LONG = 'Morning Show – Frühstück mit Nova.wav';
 const DJ = 'dj@example.com';
@@ -28,15 +25,33 @@ interface AudioLike {
   error: { code: number; message: string } | null;
   play(): Promise<void>;
 }
-interface RowLike { cells: ArrayLike<{ textContent: string | null }> }
-interface EpisodeJson { id: number; title: string; size: number; url: string; published: boolean; publicUrl: string | null }
-interface PodcastJson { id: number; title: string; feedUrl: string; episodes: EpisodeJson[] }
+interface RowLike {
+  cells: ArrayLike<{ textContent: string | null }>;
+}
+interface EpisodeJson {
+  id: number;
+  title: string;
+  size: number;
+  url: string;
+  published: boolean;
+  publicUrl: string | null;
+}
+interface PodcastJson {
+  id: number;
+  title: string;
+  feedUrl: string;
+  episodes: EpisodeJson[];
+}
 
 // E2E_MODES=local,nginx runs a subset (default: all three).
-const MODES = (process.env.E2E_MODES ?? 'local,s3,nginx').split(',').map((m) => m.trim()).filter(Boolean).map((m): ModeName => {
-  if (m !== 'local' && m !== 's3' && m !== 'nginx') throw new Error(`E2E_MODES: unknown mode "${m}" (local, s3, nginx)`);
-  return m;
-});
+const MODES = (process.env.E2E_MODES ?? 'local,s3,nginx')
+  .split(',')
+  .map((m) => m.trim())
+  .filter(Boolean)
+  .map((m): ModeName => {
+    if (m !== 'local' && m !== 's3' && m !== 'nginx') throw new Error(`E2E_MODES: unknown mode "${m}" (local, s3, nginx)`);
+    return m;
+  });
 
 for (const mode of MODES) {
   describe(`demo panel in a browser (${mode})`, () => {
@@ -51,11 +66,14 @@ for (const mode of MODES) {
     };
     const long = (): FileRow => seeded(d, 'alpha', 'recording', LONG);
 
-    before(async () => {
-      startedAt = new Date().toISOString();
-      d = await startDemo(mode);
-      browser = await launchBrowser({ args: ['--autoplay-policy=no-user-gesture-required'] });
-    }, { timeout: 180_000 });
+    before(
+      async () => {
+        startedAt = new Date().toISOString();
+        d = await startDemo(mode);
+        browser = await launchBrowser({ args: ['--autoplay-policy=no-user-gesture-required'] });
+      },
+      { timeout: 180_000 },
+    );
 
     after(async () => {
       await browser?.close();
@@ -99,17 +117,20 @@ for (const mode of MODES) {
         const played = await audio.evaluate((el) => {
           const a = el as unknown as AudioLike;
           a.muted = true;
-          return Promise.race([a.play().then(() => 'playing'),
-            new Promise<string>((resolve) => setTimeout(() => resolve(`play() pending after 20 s, error ${a.error?.code}`), 20_000))]);
+          return Promise.race([
+            a.play().then(() => 'playing'),
+            new Promise<string>((resolve) => setTimeout(() => resolve(`play() pending after 20 s, error ${a.error?.code}`), 20_000)),
+          ]);
         });
         assert.equal(played, 'playing');
         await audio.evaluate((el, t) => void ((el as unknown as AudioLike).currentTime = t), SEEK_TO);
-        const readState = () => audio.evaluate((el) => {
-          const a = el as unknown as AudioLike;
-          return { currentTime: a.currentTime, duration: a.duration, paused: a.paused, error: a.error ? `${a.error.code} ${a.error.message}` : null };
-        });
+        const readState = () =>
+          audio.evaluate((el) => {
+            const a = el as unknown as AudioLike;
+            return { currentTime: a.currentTime, duration: a.duration, paused: a.paused, error: a.error ? `${a.error.code} ${a.error.message}` : null };
+          });
         let state = await readState();
-        for (const deadline = Date.now() + 20_000; Date.now() < deadline && !state.error && state.currentTime < SEEK_TO + 0.5;) {
+        for (const deadline = Date.now() + 20_000; Date.now() < deadline && !state.error && state.currentTime < SEEK_TO + 0.5; ) {
           await new Promise((r) => setTimeout(r, 100));
           state = await readState();
         }
@@ -117,10 +138,11 @@ for (const mode of MODES) {
         assert.ok(state.currentTime > 2900, `currentTime ${state.currentTime}`);
         assert.ok(Math.abs(state.duration - 65 * 60) < 1, `duration ${state.duration}`);
         assert.equal(state.paused, false);
-        const far = (): boolean => seen.some((s) => {
-          const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(s.range);
-          return s.status === 206 && m !== null && Number(m[1]) > 0.4 * row.size && Number(m[3]) === row.size;
-        });
+        const far = (): boolean =>
+          seen.some((s) => {
+            const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(s.range);
+            return s.status === 206 && m !== null && Number(m[1]) > 0.4 * row.size && Number(m[3]) === row.size;
+          });
         for (let i = 0; i < 100 && !far(); i++) await new Promise((r) => setTimeout(r, 50));
         assert.ok(far(), `no 206 past 40 % of ${row.size} bytes among ${JSON.stringify(seen)}`);
       } finally {
@@ -172,7 +194,10 @@ for (const mode of MODES) {
         const enc = must(item.enclosure, `enclosure of ${item.title}`);
         assert.match(enc.url, /\.wav$/);
         assert.equal(enc.type, 'audio/wav');
-        const row = must(episodes.find((e) => d.base + publicEpisodeUrl('alpha', e) === enc.url), `episode for ${enc.url}`);
+        const row = must(
+          episodes.find((e) => d.base + publicEpisodeUrl('alpha', e) === enc.url),
+          `episode for ${enc.url}`,
+        );
         assert.notEqual(row.published_at, null);
         const size = await storedSize(d, row);
         assert.equal(Number(enc.length), size, `${enc.url}: length`);
@@ -209,7 +234,10 @@ for (const mode of MODES) {
       try {
         const res = await page.goto('/station/alpha/history');
         assert.equal(res?.status(), 200);
-        const ready = await page.waitForSelector('body[data-charts="ready"]', { timeout: 10_000 }).then(() => true, () => false);
+        const ready = await page.waitForSelector('body[data-charts="ready"]', { timeout: 10_000 }).then(
+          () => true,
+          () => false,
+        );
         assert.ok(ready, `charts never became ready: ${problems.join('; ') || 'no errors seen'}`);
         for (const id of ['daily', 'episodes']) {
           const box = await page.locator(`canvas#${id}`).boundingBox();
@@ -222,10 +250,11 @@ for (const mode of MODES) {
       }
     });
 
-    test('f. the reports table and the DB list this run\'s downloads', { timeout: 60_000 }, async () => {
+    test("f. the reports table and the DB list this run's downloads", { timeout: 60_000 }, async () => {
       const since = await d.demo.db.downloads('alpha', startedAt);
-      const mine = since.filter((r) => r.user_name === 'dj' && r.kind === 'recording' && r.file_id === String(long().id)
-        && r.method === 'GET' && r.range === null);
+      const mine = since.filter(
+        (r) => r.user_name === 'dj' && r.kind === 'recording' && r.file_id === String(long().id) && r.method === 'GET' && r.range === null,
+      );
       assert.equal(mine.length, 1, `the dj's download in the DB: ${JSON.stringify(mine)}`);
       const dj = must(mine[0], 'dj download');
       assert.equal(dj.outcome, 'completed');
@@ -233,14 +262,16 @@ for (const mode of MODES) {
 
       const { page } = await session(PODCASTER);
       assert.equal((await page.goto('/station/alpha/history'))?.status(), 200);
-      const cells = await page.locator('table.files tbody tr').evaluateAll((rows) =>
-        rows.map((r) => Array.from((r as unknown as RowLike).cells, (c) => (c.textContent ?? '').trim())));
+      const cells = await page
+        .locator('table.files tbody tr')
+        .evaluateAll((rows) => rows.map((r) => Array.from((r as unknown as RowLike).cells, (c) => (c.textContent ?? '').trim())));
       // Columns: Time, User, Kind, File, Outcome, Status, Range, Bytes, Client.
       const sig = (...parts: string[]): string => parts.join('|');
       const shown = cells.map((c) => sig(...[1, 2, 3, 4, 5, 6].map((i) => c[i] ?? '')));
-      const djRows = cells.filter((c) => sig(c[1] ?? '', c[2] ?? '', c[3] ?? '', c[4] ?? '', c[8] ?? '')
-        === sig('dj', 'recording', String(long().id), 'completed', dj.user_agent ?? ''));
-      assert.ok(djRows.length >= 1, 'the dj\'s download is in the table');
+      const djRows = cells.filter(
+        (c) => sig(c[1] ?? '', c[2] ?? '', c[3] ?? '', c[4] ?? '', c[8] ?? '') === sig('dj', 'recording', String(long().id), 'completed', dj.user_agent ?? ''),
+      );
+      assert.ok(djRows.length >= 1, "the dj's download is in the table");
       for (const r of since) {
         const want = sig(r.user_name ?? '–', r.kind, r.file_id ?? '', r.outcome, String(r.status), r.range ?? '');
         assert.ok(shown.includes(want), `history table lacks ${want}`);

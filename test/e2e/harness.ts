@@ -7,9 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  DeleteBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { nginxConfig } from '../../lib';
 import { createDemoApp, type DemoApp } from '../../demo-app/app';
@@ -107,7 +105,10 @@ export const must = <T>(value: T | undefined | null, what: string): T => {
 };
 
 export function station(d: Demo, code: string): Station {
-  return must(d.seededRows.stations.find((s) => s.shortcode === code), `station ${code}`);
+  return must(
+    d.seededRows.stations.find((s) => s.shortcode === code),
+    `station ${code}`,
+  );
 }
 
 /** A seeded file by filename. */
@@ -118,10 +119,16 @@ export function seeded(d: Demo, code: string, kind: FileKind, filename?: string)
 }
 
 export function password(email: string): string {
-  return must(DEMO_LOGINS.find((l) => l.email === email), `demo login ${email}`).password;
+  return must(
+    DEMO_LOGINS.find((l) => l.email === email),
+    `demo login ${email}`,
+  ).password;
 }
 
-export interface Session { context: BrowserContext; page: Page }
+export interface Session {
+  context: BrowserContext;
+  page: Page;
+}
 
 /** A new browser context logged in through the form; resolves on the stations page. */
 export async function login(browser: Browser, base: string, email: string): Promise<Session> {
@@ -177,5 +184,7 @@ export async function storedSha256(d: Demo, row: FileRow): Promise<string> {
   if (row.storage === 'local') return sha256File(localPath(d, row));
   const s3 = s3Of(d, row);
   const res = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: s3.prefix + row.key }));
-  return createHash('sha256').update(await must(res.Body, 'Body').transformToByteArray()).digest('hex');
+  return createHash('sha256')
+    .update(await must(res.Body, 'Body').transformToByteArray())
+    .digest('hex');
 }

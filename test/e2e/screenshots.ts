@@ -53,12 +53,17 @@ async function main(): Promise<void> {
     }
     const episode = seeded(d, 'alpha', 'episode', 'alpha-talks-001.wav');
     for (const headers of [{}, { range: 'bytes=0-1' }, { range: 'bytes=1000-' }] as Record<string, string>[]) {
-      const r = await anonymous.request.get(publicEpisodeUrl('alpha', episode), { headers: { ...headers, 'user-agent': 'Overcast/3.0 (+http://overcast.fm/; iOS podcast app)' } });
+      const r = await anonymous.request.get(publicEpisodeUrl('alpha', episode), {
+        headers: { ...headers, 'user-agent': 'Overcast/3.0 (+http://overcast.fm/; iOS podcast app)' },
+      });
       if (r.status() >= 300) problems.push(`enclosure fetch: ${r.status()}`);
     }
 
     await page.goto('/station/alpha/history');
-    const ready = await page.waitForSelector('body[data-charts="ready"]', { timeout: 10_000 }).then(() => true, () => false);
+    const ready = await page.waitForSelector('body[data-charts="ready"]', { timeout: 10_000 }).then(
+      () => true,
+      () => false,
+    );
     if (!ready) problems.push('history: the charts never became ready (body[data-charts="ready"] missing)');
     await shot(page, 'history.png');
     await context.close();

@@ -30,7 +30,12 @@ const sqlite = backends[0] as DemoBackend;
 const shared = new Map<DemoBackend, DemoFixture>(); // a seeded panel per database for the read-only tests
 let inputs = ''; // generated import sources
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** The CLI's environment: no S3_* from the runner (so "local" stays the default) unless given. */
 function cliEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -41,12 +46,18 @@ function cliEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.Pro
 
 function start(dataDir: string, args: string[], extraEnv: Record<string, string> = {}): { child: ChildProcess; done: Promise<Run> } {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: repo, env: cliEnv(dataDir, extraEnv), stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: repo,
+    env: cliEnv(dataDir, extraEnv),
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
   const done = new Promise<Run>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
@@ -72,7 +83,10 @@ function json<T>(run: Run): T {
 function fails(run: Run, code: number, pattern: RegExp): void {
   assert.equal(run.code, code, `expected exit ${code}, got ${run.code}; stderr: ${run.stderr}`);
   assert.equal(run.stdout, '');
-  const lines = run.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('import: '));
+  const lines = run.stderr
+    .trimEnd()
+    .split('\n')
+    .filter((l) => !l.startsWith('import: '));
   assert.equal(lines.length, 1, `one error line expected:\n${run.stderr}`);
   assert.match(lines[0] ?? '', /^cli: /);
   assert.match(lines[0] ?? '', pattern);
@@ -116,13 +130,19 @@ async function storedFiles(dataDir: string): Promise<string[]> {
   const root = path.join(dataDir, 'files');
   if (!existsSync(root)) return [];
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 function sha256File(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
-    createReadStream(file).on('error', reject).on('data', (c) => hash.update(c)).on('end', () => resolve(hash.digest('hex')));
+    createReadStream(file)
+      .on('error', reject)
+      .on('data', (c) => hash.update(c))
+      .on('end', () => resolve(hash.digest('hex')));
   });
 }
 
@@ -177,36 +197,71 @@ const fileCount = (dataDir: string): Promise<number> =>
 const count = async (fx: DemoFixture, table: string): Promise<number> =>
   withDb(fx, async (db) => (await sqlAll<{ n: number }>(db, `SELECT COUNT(*) AS n FROM ${table}`))[0]?.n ?? -1);
 
-interface Big { file: string; sha: string }
+interface Big {
+  file: string;
+  sha: string;
+}
 const big: Record<'wav' | 'mp3' | 'episode', Big> = { wav: { file: '', sha: '' }, mp3: { file: '', sha: '' }, episode: { file: '', sha: '' } };
 
-before(async () => {
-  inputs = await mkdtemp(path.join(os.tmpdir(), 'demo-cli-inputs-'));
-  temps.push(inputs);
-  for (const b of backends) {
-    await b.setup();
-    shared.set(b, await b.fresh());
-  }
-  big.wav.file = path.join(inputs, 'Big Show 2026.wav');
-  big.wav.sha = await writePattern(big.wav.file, BIG, 1, wavHeader(BIG - 44));
-  big.mp3.file = path.join(inputs, 'jingle-long.mp3');
-  big.mp3.sha = await writePattern(big.mp3.file, BIG, 2);
-  big.episode.file = path.join(inputs, 'Episode Four.MP3');
-  big.episode.sha = await writePattern(big.episode.file, BIG, 3);
-}, { timeout: 180_000 });
+before(
+  async () => {
+    inputs = await mkdtemp(path.join(os.tmpdir(), 'demo-cli-inputs-'));
+    temps.push(inputs);
+    for (const b of backends) {
+      await b.setup();
+      shared.set(b, await b.fresh());
+    }
+    big.wav.file = path.join(inputs, 'Big Show 2026.wav');
+    big.wav.sha = await writePattern(big.wav.file, BIG, 1, wavHeader(BIG - 44));
+    big.mp3.file = path.join(inputs, 'jingle-long.mp3');
+    big.mp3.sha = await writePattern(big.mp3.file, BIG, 2);
+    big.episode.file = path.join(inputs, 'Episode Four.MP3');
+    big.episode.sha = await writePattern(big.episode.file, BIG, 3);
+  },
+  { timeout: 180_000 },
+);
 
 after(async () => {
   for (const b of backends) await b.teardown();
   await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-interface StationJson { id: number; shortcode: string; name: string }
-interface ImportJson { id: number; kind: FileKind; station: string; url: string; size: number; publicUrl?: string; key: string; storage: string }
-interface FileJson {
-  id: number; kind: FileKind; title: string; filename: string; size: number; storage: string; url: string;
-  publicUrl?: string; published?: boolean; publishedAt?: string | null;
+interface StationJson {
+  id: number;
+  shortcode: string;
+  name: string;
 }
-interface DownloadJson { id: string; at: string; station: string; kind: string; fileId: string | null; userAgent: string | null; bytesSent: number | null }
+interface ImportJson {
+  id: number;
+  kind: FileKind;
+  station: string;
+  url: string;
+  size: number;
+  publicUrl?: string;
+  key: string;
+  storage: string;
+}
+interface FileJson {
+  id: number;
+  kind: FileKind;
+  title: string;
+  filename: string;
+  size: number;
+  storage: string;
+  url: string;
+  publicUrl?: string;
+  published?: boolean;
+  publishedAt?: string | null;
+}
+interface DownloadJson {
+  id: string;
+  at: string;
+  station: string;
+  kind: string;
+  fileId: string | null;
+  userAgent: string | null;
+  bytesSent: number | null;
+}
 
 for (const b of backends) {
   describe(`read-only commands on a seeded panel (${b.name})`, () => {
@@ -246,10 +301,20 @@ for (const b of backends) {
         assert.match(f.url, new RegExp(`^/api/station/alpha/podcast/\\d+/episode/${f.id}/media$`));
         assert.match(f.publicUrl ?? '', new RegExp(`^/api/station/alpha/public/podcast/\\d+/episode/${f.id}/download\\.wav$`));
       }
-      assert.deepEqual(byKind('episode').map((e) => e.published).sort(), [false, true, true]);
+      assert.deepEqual(
+        byKind('episode')
+          .map((e) => e.published)
+          .sort(),
+        [false, true, true],
+      );
 
       const media = json<FileJson[]>(await cliOn(fx, ['files', '--station=alpha', '--kind=media', '--json']));
-      assert.deepEqual(media.map((f) => f.id).sort(), byKind('media').map((f) => f.id).sort());
+      assert.deepEqual(
+        media.map((f) => f.id).sort(),
+        byKind('media')
+          .map((f) => f.id)
+          .sort(),
+      );
       const bravoId = json<StationJson[]>(await cliOn(fx, ['stations', '--json'])).find((s) => s.shortcode === 'bravo')?.id;
       const bravo = json<FileJson[]>(await cliOn(fx, ['files', '--station', String(bravoId), '--json']));
       assert.equal(bravo.length, 3);
@@ -267,45 +332,81 @@ for (const b of backends) {
       const inDb = await withDb(fx, (db) => db.downloads('alpha', ''));
       assert.equal(rows.length, inDb.length);
       assert.ok(rows.length > 20);
-      assert.deepEqual(keys(rows[0] as object), ['at', 'bytesSent', 'delivery', 'durationMs', 'fileId', 'id', 'ip', 'kind', 'method',
-        'outcome', 'range', 'referer', 'size', 'station', 'status', 'storage', 'userAgent', 'userId', 'userName']);
+      assert.deepEqual(keys(rows[0] as object), [
+        'at',
+        'bytesSent',
+        'delivery',
+        'durationMs',
+        'fileId',
+        'id',
+        'ip',
+        'kind',
+        'method',
+        'outcome',
+        'range',
+        'referer',
+        'size',
+        'station',
+        'status',
+        'storage',
+        'userAgent',
+        'userId',
+        'userName',
+      ]);
       for (let i = 1; i < rows.length; i++) assert.ok((rows[i - 1] as DownloadJson).at >= (rows[i] as DownloadJson).at, 'newest first');
 
       const middle = (rows[Math.floor(rows.length / 2)] as DownloadJson).at;
       const since = json<DownloadJson[]>(await cliOn(fx, ['downloads', '--station', 'alpha', '--since', middle, '--json']));
-      assert.deepEqual(since.map((r) => r.id), rows.filter((r) => r.at >= middle).map((r) => r.id));
+      assert.deepEqual(
+        since.map((r) => r.id),
+        rows.filter((r) => r.at >= middle).map((r) => r.id),
+      );
       assert.ok(since.length > 0 && since.length < rows.length);
 
       // A date-only value is midnight UTC; an offset is honoured.
       const day = middle.slice(0, 10);
       const fromDay = json<DownloadJson[]>(await cliOn(fx, ['downloads', '--station', 'alpha', '--since', day, '--json']));
-      assert.deepEqual(fromDay.map((r) => r.id), rows.filter((r) => r.at >= `${day}T00:00:00.000Z`).map((r) => r.id));
+      assert.deepEqual(
+        fromDay.map((r) => r.id),
+        rows.filter((r) => r.at >= `${day}T00:00:00.000Z`).map((r) => r.id),
+      );
       const shifted = new Date(Date.parse(middle) + 2 * 3600_000).toISOString().slice(0, 19);
       const withOffset = json<DownloadJson[]>(await cliOn(fx, ['downloads', '--station', 'alpha', '--since', `${shifted}+02:00`, '--json']));
-      assert.deepEqual(withOffset.map((r) => r.id), rows.filter((r) => r.at >= `${middle.slice(0, 19)}.000Z`).map((r) => r.id));
+      assert.deepEqual(
+        withOffset.map((r) => r.id),
+        rows.filter((r) => r.at >= `${middle.slice(0, 19)}.000Z`).map((r) => r.id),
+      );
 
       assert.deepEqual(json<DownloadJson[]>(await cliOn(fx, ['downloads', '--station', 'alpha', '--since', '2999-01-01', '--json'])), []);
       assert.deepEqual(json<DownloadJson[]>(await cliOn(fx, ['downloads', '--station', 'bravo', '--json'])), []);
       assert.equal(json<DownloadJson[]>(await cliOn(fx, ['downloads', '--station', 'alpha', '--limit', '3', '--json'])).length, 3);
 
-      await allFailOn(fx, ['yesterday', '2026-02-30', '2026-13-01', '2026-01-01T25:00', '2026-01-01T10:00+25:00']
-        .map((bad) => [['downloads', '--station', 'alpha', '--since', bad, '--json'], 2, /not an ISO date/]));
+      await allFailOn(
+        fx,
+        ['yesterday', '2026-02-30', '2026-13-01', '2026-01-01T25:00', '2026-01-01T10:00+25:00'].map((bad) => [
+          ['downloads', '--station', 'alpha', '--since', bad, '--json'],
+          2,
+          /not an ISO date/,
+        ]),
+      );
       const text = await cliOn(fx, ['downloads', '--station', 'alpha', '--limit', '2']);
       assert.equal(text.code, 0);
       assert.equal(text.stdout.trimEnd().split('\n').length, 3);
     });
-
   });
 
   describe(`users, grants and API keys (${b.name})`, () => {
     test('user add, grant and api-key create: the key authenticates the user', async () => {
       const fx = await b.fresh();
-      const created = json<{ id: number; email: string }>(await cliOn(fx, ['user', 'add', '--email', 'newdj@example.com', '--password', 'a long passphrase', '--name', 'New DJ', '--json']));
+      const created = json<{ id: number; email: string }>(
+        await cliOn(fx, ['user', 'add', '--email', 'newdj@example.com', '--password', 'a long passphrase', '--name', 'New DJ', '--json']),
+      );
       assert.deepEqual(keys(created), ['email', 'id']);
       assert.equal(created.email, 'newdj@example.com');
 
       const granted = json<{ user: string; station: string; permission: string }>(
-        await cliOn(fx, ['grant', '--user', 'newdj@example.com', '--station', 'alpha', '--permission', 'streamers', '--json']));
+        await cliOn(fx, ['grant', '--user', 'newdj@example.com', '--station', 'alpha', '--permission', 'streamers', '--json']),
+      );
       assert.deepEqual(granted, { user: 'newdj@example.com', station: 'alpha', permission: 'streamers' });
       // By numeric id, a permission with a space, and the plain-text form.
       const bravo = await withDb(fx, (db) => db.station('bravo'));
@@ -316,7 +417,9 @@ for (const b of backends) {
       const { key } = json<{ key: string }>(await cliOn(fx, ['api-key', 'create', '--user', 'newdj@example.com', '--json']));
       assert.match(key, /^sfk_/);
 
-      const admin = json<{ id: number; email: string }>(await cliOn(fx, ['user', 'add', '--email', 'root@example.com', '--password', 'another passphrase', '--global-admin', '--json']));
+      const admin = json<{ id: number; email: string }>(
+        await cliOn(fx, ['user', 'add', '--email', 'root@example.com', '--password', 'another passphrase', '--global-admin', '--json']),
+      );
 
       await withDb(fx, async (db) => {
         const user = await db.userByApiKey(key);
@@ -325,9 +428,9 @@ for (const b of backends) {
         assert.equal(user?.name, 'New DJ');
         assert.equal(user?.global_admin, 0);
         assert.equal(await db.userByApiKey(`${key}x`), undefined);
-        assert.ok(user && await db.allows(user, 'alpha', 'streamers'));
+        assert.ok(user && (await db.allows(user, 'alpha', 'streamers')));
         assert.ok(user && !(await db.allows(user, 'alpha', 'media')));
-        assert.ok(user && await db.allows(user, 'bravo', 'podcasts'), 'administer all on bravo');
+        assert.ok(user && (await db.allows(user, 'bravo', 'podcasts')), 'administer all on bravo');
         const stored = await db.userByEmail('NewDJ@example.com');
         assert.match(stored?.password_hash ?? '', /^scrypt\$/);
         assert.equal(await verifyPassword('a long passphrase', stored?.password_hash ?? ''), true);
@@ -350,7 +453,11 @@ for (const b of backends) {
       assert.equal(await users(), before);
 
       await allFailOn(fx, [
-        [['grant', '--user', 'dj@example.com', '--station', 'alpha', '--permission', 'superuser'], 2, /unknown permission "superuser" \(one of: "administer all", "streamers"/],
+        [
+          ['grant', '--user', 'dj@example.com', '--station', 'alpha', '--permission', 'superuser'],
+          2,
+          /unknown permission "superuser" \(one of: "administer all", "streamers"/,
+        ],
         [['grant', '--user', 'ghost@example.com', '--station', 'alpha', '--permission', 'media'], 1, /unknown user "ghost@example\.com"/],
         [['grant', '--user', 'dj@example.com', '--station', 'zulu', '--permission', 'media'], 1, /unknown station "zulu" \(known: /],
         [['grant', '--user', 'dj@example.com', '--station', '99', '--permission', 'media'], 1, /unknown station "99"/],
@@ -389,7 +496,10 @@ for (const b of backends) {
       for (const k of ['id', 'kind', 'station', 'url', 'size']) assert.ok(k in recJson, k);
       assert.equal('publicUrl' in recJson, false);
       const recRow = await check(recJson, big.wav, 'recording');
-      const imported = await withDb(fx, async (db) => (await sqlAll<{ id: number }>(db, "SELECT id FROM streamers WHERE station_id = ? AND name = 'Imported'", [alpha.id]))[0]);
+      const imported = await withDb(
+        fx,
+        async (db) => (await sqlAll<{ id: number }>(db, "SELECT id FROM streamers WHERE station_id = ? AND name = 'Imported'", [alpha.id]))[0],
+      );
       assert.ok(imported, 'the default streamer "Imported" was created');
       assert.equal(recRow.streamer_id, imported.id);
       assert.equal(recJson.url, `/api/station/alpha/streamer/${imported.id}/broadcast/${recJson.id}/download`);
@@ -398,14 +508,18 @@ for (const b of backends) {
       assert.equal(recRow.content_type, 'audio/wav');
       assert.ok(Math.abs((recRow.duration_s ?? 0) - (BIG - 44) / 16000) < 0.001, `duration ${recRow.duration_s}`);
 
-      const media = json<ImportJson>(await cliOn(fx, ['import', '--station', 'alpha', '--kind', 'media', '--file', big.mp3.file, '--title', 'Long Jingle', '--json']));
+      const media = json<ImportJson>(
+        await cliOn(fx, ['import', '--station', 'alpha', '--kind', 'media', '--file', big.mp3.file, '--title', 'Long Jingle', '--json']),
+      );
       const mediaRow = await check(media, big.mp3, 'media');
       assert.equal(media.url, `/api/station/alpha/file/${media.id}/play`);
       assert.equal(mediaRow.title, 'Long Jingle');
       assert.equal(mediaRow.content_type, 'audio/mpeg');
       assert.equal(mediaRow.duration_s, null);
 
-      const ep = json<ImportJson>(await cliOn(fx, ['import', '--station', String(alpha.id), '--kind', 'episode', '--file', big.episode.file, '--publish', '--json']));
+      const ep = json<ImportJson>(
+        await cliOn(fx, ['import', '--station', String(alpha.id), '--kind', 'episode', '--file', big.episode.file, '--publish', '--json']),
+      );
       const epRow = await check(ep, big.episode, 'episode');
       const podcast = await withDb(fx, async (db) => (await db.podcasts(alpha.id))[0]);
       assert.equal(epRow.podcast_id, podcast?.id);
@@ -419,9 +533,11 @@ for (const b of backends) {
       const mine = listed.find((f) => f.id === ep.id);
       assert.equal(mine?.published, true);
       assert.equal(mine?.publicUrl, ep.publicUrl);
-      assert.deepEqual((await storedFiles(dir)).filter((f) => f.endsWith('.part')), []);
+      assert.deepEqual(
+        (await storedFiles(dir)).filter((f) => f.endsWith('.part')),
+        [],
+      );
     });
-
   });
 }
 
@@ -476,7 +592,19 @@ describe('import (SQLite)', () => {
     assert.equal(rec.url, `/api/station/alpha/streamer/${streamer?.id}/broadcast/${rec.id}/download`);
 
     const podcastId = await withSqlite(dir, async (db) => (await db.podcasts(alpha.id))[0]?.id);
-    const draft = await cli(dir, ['import', '--station', 'alpha', '--kind', 'episode', '--file', big.episode.file, '--podcast', String(podcastId), '--title', 'Draft']);
+    const draft = await cli(dir, [
+      'import',
+      '--station',
+      'alpha',
+      '--kind',
+      'episode',
+      '--file',
+      big.episode.file,
+      '--podcast',
+      String(podcastId),
+      '--title',
+      'Draft',
+    ]);
     assert.equal(draft.code, 0, draft.stderr);
     assert.match(draft.stdout, /^imported episode (\d+) "Draft" on alpha: 20\.0 MiB in local\n/);
     assert.match(draft.stdout, /public url: \/api\/station\/alpha\/public\/podcast\/\d+\/episode\/\d+\/download\.mp3 \(draft/);
@@ -514,13 +642,23 @@ describe('import (SQLite)', () => {
 
     // The database refuses the row (a trigger standing in for any insert failure): the stored file is deleted.
     await withSqlite(dir, (db) => db.raw.exec("CREATE TRIGGER refuse_files BEFORE INSERT ON files BEGIN SELECT RAISE(ABORT, 'disk quota for rows'); END"));
-    fails(await cli(dir, ['import', '--station', 'alpha', '--kind', 'media', '--file', big.mp3.file, '--json']), 1,
-      /saving the media in the database failed: disk quota for rows; the stored file was removed/);
-    fails(await cli(dir, ['import', '--station', 'alpha', '--kind', 'recording', '--file', big.wav.file, '--streamer', 'Brand New']), 1, /stored file was removed/);
+    fails(
+      await cli(dir, ['import', '--station', 'alpha', '--kind', 'media', '--file', big.mp3.file, '--json']),
+      1,
+      /saving the media in the database failed: disk quota for rows; the stored file was removed/,
+    );
+    fails(
+      await cli(dir, ['import', '--station', 'alpha', '--kind', 'recording', '--file', big.wav.file, '--streamer', 'Brand New']),
+      1,
+      /stored file was removed/,
+    );
     await withSqlite(dir, (db) => db.raw.exec('DROP TRIGGER refuse_files'));
     await unchanged();
-    assert.equal((await withSqlite(dir, (db) => db.raw.prepare("SELECT COUNT(*) AS n FROM streamers WHERE name = 'Brand New'").get() as { n: number })).n, 0,
-      'the streamer is rolled back with the row');
+    assert.equal(
+      (await withSqlite(dir, (db) => db.raw.prepare("SELECT COUNT(*) AS n FROM streamers WHERE name = 'Brand New'").get() as { n: number })).n,
+      0,
+      'the streamer is rolled back with the row',
+    );
   });
 
   test('an interrupted import (SIGINT mid-stream) exits 130 and removes its partial file', async () => {
@@ -537,7 +675,9 @@ describe('import (SQLite)', () => {
     for (let i = 0; i < 200 && !(await partial()); i++) await sleep(50);
     assert.ok(await partial(), 'the import is under way');
     let stderr = '';
-    child.stderr?.on('data', (s: string) => { stderr += s; });
+    child.stderr?.on('data', (s: string) => {
+      stderr += s;
+    });
     child.kill('SIGINT');
     for (let i = 0; i < 200 && !stderr.includes('SIGINT received'); i++) await sleep(25);
     writer.destroy(); // the pending read returns, the stream closes
@@ -585,7 +725,9 @@ describe('import (SQLite)', () => {
     const env = { ...s3env, S3_KINDS: 'media' };
     const media = json<ImportJson>(await cli(dir, ['import', '--station', 'alpha', '--kind', 'media', '--file', big.mp3.file, '--json'], env));
     assert.equal(media.storage, 's3');
-    const rec = json<ImportJson>(await cli(dir, ['import', '--station', 'alpha', '--kind', 'recording', '--file', big.wav.file, '--storage', 's3', '--json'], env));
+    const rec = json<ImportJson>(
+      await cli(dir, ['import', '--station', 'alpha', '--kind', 'recording', '--file', big.wav.file, '--storage', 's3', '--json'], env),
+    );
     assert.equal(rec.storage, 's3');
     const local = json<ImportJson>(await cli(dir, ['import', '--station', 'alpha', '--kind', 'episode', '--file', big.episode.file, '--json'], env));
     assert.equal(local.storage, 'local');
@@ -594,7 +736,10 @@ describe('import (SQLite)', () => {
     try {
       const s3 = storages.storages.s3;
       assert.ok(s3);
-      for (const [r, source] of [[media, big.mp3], [rec, big.wav]] as const) {
+      for (const [r, source] of [
+        [media, big.mp3],
+        [rec, big.wav],
+      ] as const) {
         const Key = s3.prefix + r.key;
         const meta: HeadObjectCommandOutput = await s3.client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key }));
         assert.equal(meta.ContentLength, BIG);
@@ -609,6 +754,9 @@ describe('import (SQLite)', () => {
     }
     const listed = json<FileJson[]>(await cli(dir, ['files', '--station', 'alpha', '--json'], env));
     assert.equal(listed.find((f) => f.id === media.id)?.storage, 's3');
-    assert.deepEqual((await storedFiles(dir)).filter((f) => f.endsWith('.part')), []);
+    assert.deepEqual(
+      (await storedFiles(dir)).filter((f) => f.endsWith('.part')),
+      [],
+    );
   });
 });

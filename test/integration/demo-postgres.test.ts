@@ -21,7 +21,11 @@ const postgres = demoBackends()[1] as DemoBackend;
 const admin = DEMO_LOGINS[0] as { email: string; password: string };
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
-interface Instance { demo: DemoApp; base: string; stop(): Promise<void> }
+interface Instance {
+  demo: DemoApp;
+  base: string;
+  stop(): Promise<void>;
+}
 
 /** One panel instance on the fixture's DATA_DIR (files, secrets) and PostgreSQL. */
 async function instance(fx: DemoFixture, lines: string[] = []): Promise<Instance> {
@@ -53,12 +57,18 @@ function cli(fx: DemoFixture, args: string[]): Promise<{ code: number | null; st
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('S3_')) env[k] = v;
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'demo-app', 'cli.ts'), ...args], {
-    cwd: repo, env: { ...env, ...fx.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: repo,
+    env: { ...env, ...fx.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+  });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
@@ -102,7 +112,7 @@ describe('two instances on one PostgreSQL', () => {
     assert.equal(gone.headers.location, '/login');
   });
 
-  test('an API key made by the CLI works on either; one history holds both instances\' downloads', async () => {
+  test("an API key made by the CLI works on either; one history holds both instances' downloads", async () => {
     const created = await cli(fx, ['api-key', 'create', '--user', admin.email, '--json']);
     assert.equal(created.code, 0, created.stderr);
     const { key } = JSON.parse(created.stdout) as { key: string };
@@ -120,12 +130,20 @@ describe('two instances on one PostgreSQL', () => {
       assert.equal(list.status, 200);
     }
     // Each instance writes its own event; the CLI and either instance read both.
-    await until('both downloads in the shared history', async () =>
-      ids.every(async () => true) && (await b.demo.db.downloads('alpha', '')).filter((r) => ids.includes(r.id)).length === 2);
+    await until(
+      'both downloads in the shared history',
+      async () => ids.every(async () => true) && (await b.demo.db.downloads('alpha', '')).filter((r) => ids.includes(r.id)).length === 2,
+    );
     const listed = await cli(fx, ['downloads', '--station', 'alpha', '--json']);
     assert.equal(listed.code, 0, listed.stderr);
     const rows = JSON.parse(listed.stdout) as { id: string; fileId: string; bytesSent: number }[];
-    assert.deepEqual(rows.filter((r) => ids.includes(r.id)).map((r) => [r.fileId, r.bytesSent]), [[String(media.id), media.size], [String(media.id), media.size]]);
+    assert.deepEqual(
+      rows.filter((r) => ids.includes(r.id)).map((r) => [r.fileId, r.bytesSent]),
+      [
+        [String(media.id), media.size],
+        [String(media.id), media.size],
+      ],
+    );
     const report = await request(`${a.base}/api/station/alpha/downloads`, { headers: { 'x-api-key': key } });
     const today = new Date().toISOString().slice(0, 10);
     const daily = (JSON.parse(report.body.toString()) as { daily: { day: string; downloads: number }[] }).daily.find((d) => d.day === today);
@@ -196,7 +214,9 @@ describe('PostgreSQL restarted mid-run', () => {
       assert.equal((await request(`${i.base}/static/panel.css`)).status, 200, 'static files need no database');
 
       // The paused download goes on to its last byte.
-      inFlight.on('data', (c: Buffer) => { received += c.length; });
+      inFlight.on('data', (c: Buffer) => {
+        received += c.length;
+      });
       inFlight.resume();
       await new Promise((resolve) => inFlight.on('end', resolve));
       assert.equal(received, long.size, 'the download in flight finished');
@@ -205,8 +225,14 @@ describe('PostgreSQL restarted mid-run', () => {
       await until('the panel serves again', async () => (await request(`${i.base}/`, { headers: { cookie } })).status === 200);
       const again = await request(i.base + fileUrl('alpha', long), { method: 'HEAD', headers: { 'x-api-key': key } });
       assert.equal(again.status, 200);
-      assert.ok(lines.some((l) => /database unavailable: /.test(l)), lines.join('\n'));
-      assert.ok(lines.some((l) => /database reachable again/.test(l)), lines.join('\n'));
+      assert.ok(
+        lines.some((l) => /database unavailable: /.test(l)),
+        lines.join('\n'),
+      );
+      assert.ok(
+        lines.some((l) => /database reachable again/.test(l)),
+        lines.join('\n'),
+      );
     } finally {
       await i.stop();
     }

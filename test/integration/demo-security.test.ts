@@ -35,7 +35,13 @@ const temps: string[] = [];
 const backends = demoBackends();
 const sqlite = backends[0] as DemoBackend;
 
-interface Running { demo: DemoApp; base: string; dataDir: string; port: number; stop(): Promise<void> }
+interface Running {
+  demo: DemoApp;
+  base: string;
+  dataDir: string;
+  port: number;
+  stop(): Promise<void>;
+}
 
 async function tempDir(prefix: string): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
@@ -53,7 +59,10 @@ async function start(env: Record<string, string> = {}, options: DemoAppOptions =
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    demo, dataDir, port, base: `http://127.0.0.1:${port}`,
+    demo,
+    dataDir,
+    port,
+    base: `http://127.0.0.1:${port}`,
     stop: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -83,10 +92,32 @@ const historyCount = (db: Db, station: string): Promise<number> => one(db, 'SELE
 
 function event(overrides: Partial<DownloadEvent>): DownloadEvent {
   return {
-    id: `t-${Math.random().toString(36).slice(2)}`, correlationId: null, authenticated: true, via: 'authenticate', linkSubject: null,
-    stationExists: true, at: new Date().toISOString(), outcome: 'completed', status: 200, station: 'alpha', user: { id: '1', name: 'admin' },
-    kind: 'recording', fileId: '1', ids: {}, storage: 'local', delivery: 'stream', method: 'GET', range: null, served: null,
-    bytesSent: 10, size: 10, durationMs: 1, ip: '192.0.2.1', userAgent: 'test', referer: null, reason: null,
+    id: `t-${Math.random().toString(36).slice(2)}`,
+    correlationId: null,
+    authenticated: true,
+    via: 'authenticate',
+    linkSubject: null,
+    stationExists: true,
+    at: new Date().toISOString(),
+    outcome: 'completed',
+    status: 200,
+    station: 'alpha',
+    user: { id: '1', name: 'admin' },
+    kind: 'recording',
+    fileId: '1',
+    ids: {},
+    storage: 'local',
+    delivery: 'stream',
+    method: 'GET',
+    range: null,
+    served: null,
+    bytesSent: 10,
+    size: 10,
+    durationMs: 1,
+    ip: '192.0.2.1',
+    userAgent: 'test',
+    referer: null,
+    reason: null,
     ...overrides,
   };
 }
@@ -102,95 +133,99 @@ function xmlError(xml: string): string | null {
   return first;
 }
 
-before(async () => {
-  for (const b of backends) await b.setup();
-}, { timeout: 180_000 });
+before(
+  async () => {
+    for (const b of backends) await b.setup();
+  },
+  { timeout: 180_000 },
+);
 
 after(async () => {
   for (const b of backends) await b.teardown();
   for (const dir of temps) await rm(dir, { recursive: true, force: true });
 });
 
-for (const b of backends) describe(`download history: refusals kept out, reports over every row (${b.name})`, () => {
-  let app: Running;
-  before(async () => {
-    app = await start({}, { database: { refusalRows: 50 } }, b);
-  });
-  after(() => app.stop());
-
-  test('anonymous refusals and unknown stations stay out of station history, in a bounded place', async () => {
-    const { db } = app.demo;
-    const alpha = await db.station('alpha');
-    assert.ok(alpha);
-    const media = (await db.files(alpha.id, 'media'))[0];
-    const recording = (await db.files(alpha.id, 'recording'))[0];
-    assert.ok(media && recording);
-    const before = await historyCount(db, 'alpha');
-    const refusedBefore = (await db.refusalsPerDay('alpha', '2000-01-01')).reduce((n, r) => n + r.count, 0);
-    const urls = [
-      ...Array.from({ length: 60 }, () => app.base + fileUrl('alpha', media)),
-      ...Array.from({ length: 20 }, () => app.base + fileUrl('alpha', recording)),
-      ...Array.from({ length: 30 }, (_, i) => `${app.base}/api/station/nosuch${i}/file/${media.id}/play`),
-    ];
-    for (let i = 0; i < urls.length; i += 10) {
-      const answers = await Promise.all(urls.slice(i, i + 10).map((u) => request(u)));
-      for (const a of answers) assert.equal(a.status, 401);
-    }
-    await until('110 refusals counted', async () => (await one(db, 'SELECT SUM(count) AS n FROM refusal_days')) >= 110);
-    assert.equal(await historyCount(db, 'alpha'), before, "no anonymous refusal in alpha's history");
-    assert.equal(await one(db, "SELECT COUNT(*) AS n FROM downloads WHERE station LIKE 'nosuch%'"), 0);
-    assert.equal(await db.refusalRowCount(), 50, 'refusal rows capped');
-    const refused = (await db.refusalsPerDay('alpha', '2000-01-01')).reduce((n, r) => n + r.count, 0);
-    assert.equal(refused - refusedBefore, 80, 'counted per day under alpha');
-    const unknown = (await db.refusalsPerDay('', '2000-01-01')).reduce((n, r) => n + r.count, 0);
-    assert.ok(unknown >= 30, 'made-up stations counted together, not one row each');
-    assert.equal(await one(db, "SELECT COUNT(*) AS n FROM refusal_days WHERE station LIKE 'nosuch%'"), 0);
-    const newest = (await db.refusals(1))[0];
-    assert.ok(newest);
-    assert.equal(newest.authenticated, 0);
-
-    // An authenticated download does go to history, with the new fields; a correlation id from a
-    // trusted proxy (loopback) is stored, and two requests with the same one are two rows.
-    const key = await db.createApiKey(1);
-    for (let i = 0; i < 2; i++) {
-      const ok = await request(app.base + fileUrl('alpha', media), { headers: { 'x-api-key': key, 'x-request-id': 'nginx-request-7' } });
-      assert.equal(ok.status, 200);
-    }
-    await until('2 downloads stored', async () => (await historyCount(db, 'alpha')) === before + 2);
-    const rows = await sqlAll<Record<string, unknown>>(db, "SELECT * FROM downloads WHERE correlation_id = 'nginx-request-7'");
-    assert.equal(rows.length, 2, 'a client-chosen X-Request-Id does not merge downloads');
-    for (const r of rows) {
-      assert.notEqual(r.id, 'nginx-request-7');
-      assert.equal(r.authenticated, 1);
-      assert.equal(r.station_exists, 1);
-      assert.equal(r.status, 200);
-    }
-  });
-
-  test('a duplicate event id is an error (plain INSERT), not a merged download', async () => {
-    const e = event({ id: 'dup-1' });
-    await app.demo.db.recordDownload(e);
-    await assert.rejects(app.demo.db.recordDownload(e), /UNIQUE|duplicate key/);
-  });
-
-  test('daily figures and podcast counts cover every row, not the newest 10,000', { timeout: 120_000 }, async () => {
-    const { db } = app.demo;
-    const before = await stationReport(db, 'alpha');
-    const today = new Date().toISOString().slice(0, 10);
-    const fig = (r: typeof before) => r.daily.find((d) => d.day === today) ?? { downloads: 0, bytes: 0 };
-    assert.ok(before.episodes.length > 0, 'seeded podcast downloads');
-    await db.transaction(async (tx) => {
-      for (let i = 0; i < 10_500; i++) await tx.recordDownload(event({ bytesSent: 10 }));
-      // Authenticated refusals belong to history (a user was told no), newer than every download.
-      for (let i = 0; i < 10_000; i++) await tx.recordDownload(event({ outcome: 'denied', status: 403, bytesSent: 0, served: null }));
+for (const b of backends)
+  describe(`download history: refusals kept out, reports over every row (${b.name})`, () => {
+    let app: Running;
+    before(async () => {
+      app = await start({}, { database: { refusalRows: 50 } }, b);
     });
-    const afterNoise = await stationReport(db, 'alpha');
-    assert.equal(fig(afterNoise).downloads, fig(before).downloads + 10_500);
-    assert.equal(fig(afterNoise).bytes, fig(before).bytes + 105_000);
-    assert.deepEqual(afterNoise.episodes, before.episodes, 'podcast counts unchanged by newer rows');
-    assert.equal(afterNoise.rows.length, 500, 'the table still shows only the newest rows');
+    after(() => app.stop());
+
+    test('anonymous refusals and unknown stations stay out of station history, in a bounded place', async () => {
+      const { db } = app.demo;
+      const alpha = await db.station('alpha');
+      assert.ok(alpha);
+      const media = (await db.files(alpha.id, 'media'))[0];
+      const recording = (await db.files(alpha.id, 'recording'))[0];
+      assert.ok(media && recording);
+      const before = await historyCount(db, 'alpha');
+      const refusedBefore = (await db.refusalsPerDay('alpha', '2000-01-01')).reduce((n, r) => n + r.count, 0);
+      const urls = [
+        ...Array.from({ length: 60 }, () => app.base + fileUrl('alpha', media)),
+        ...Array.from({ length: 20 }, () => app.base + fileUrl('alpha', recording)),
+        ...Array.from({ length: 30 }, (_, i) => `${app.base}/api/station/nosuch${i}/file/${media.id}/play`),
+      ];
+      for (let i = 0; i < urls.length; i += 10) {
+        const answers = await Promise.all(urls.slice(i, i + 10).map((u) => request(u)));
+        for (const a of answers) assert.equal(a.status, 401);
+      }
+      await until('110 refusals counted', async () => (await one(db, 'SELECT SUM(count) AS n FROM refusal_days')) >= 110);
+      assert.equal(await historyCount(db, 'alpha'), before, "no anonymous refusal in alpha's history");
+      assert.equal(await one(db, "SELECT COUNT(*) AS n FROM downloads WHERE station LIKE 'nosuch%'"), 0);
+      assert.equal(await db.refusalRowCount(), 50, 'refusal rows capped');
+      const refused = (await db.refusalsPerDay('alpha', '2000-01-01')).reduce((n, r) => n + r.count, 0);
+      assert.equal(refused - refusedBefore, 80, 'counted per day under alpha');
+      const unknown = (await db.refusalsPerDay('', '2000-01-01')).reduce((n, r) => n + r.count, 0);
+      assert.ok(unknown >= 30, 'made-up stations counted together, not one row each');
+      assert.equal(await one(db, "SELECT COUNT(*) AS n FROM refusal_days WHERE station LIKE 'nosuch%'"), 0);
+      const newest = (await db.refusals(1))[0];
+      assert.ok(newest);
+      assert.equal(newest.authenticated, 0);
+
+      // An authenticated download does go to history, with the new fields; a correlation id from a
+      // trusted proxy (loopback) is stored, and two requests with the same one are two rows.
+      const key = await db.createApiKey(1);
+      for (let i = 0; i < 2; i++) {
+        const ok = await request(app.base + fileUrl('alpha', media), { headers: { 'x-api-key': key, 'x-request-id': 'nginx-request-7' } });
+        assert.equal(ok.status, 200);
+      }
+      await until('2 downloads stored', async () => (await historyCount(db, 'alpha')) === before + 2);
+      const rows = await sqlAll<Record<string, unknown>>(db, "SELECT * FROM downloads WHERE correlation_id = 'nginx-request-7'");
+      assert.equal(rows.length, 2, 'a client-chosen X-Request-Id does not merge downloads');
+      for (const r of rows) {
+        assert.notEqual(r.id, 'nginx-request-7');
+        assert.equal(r.authenticated, 1);
+        assert.equal(r.station_exists, 1);
+        assert.equal(r.status, 200);
+      }
+    });
+
+    test('a duplicate event id is an error (plain INSERT), not a merged download', async () => {
+      const e = event({ id: 'dup-1' });
+      await app.demo.db.recordDownload(e);
+      await assert.rejects(app.demo.db.recordDownload(e), /UNIQUE|duplicate key/);
+    });
+
+    test('daily figures and podcast counts cover every row, not the newest 10,000', { timeout: 120_000 }, async () => {
+      const { db } = app.demo;
+      const before = await stationReport(db, 'alpha');
+      const today = new Date().toISOString().slice(0, 10);
+      const fig = (r: typeof before) => r.daily.find((d) => d.day === today) ?? { downloads: 0, bytes: 0 };
+      assert.ok(before.episodes.length > 0, 'seeded podcast downloads');
+      await db.transaction(async (tx) => {
+        for (let i = 0; i < 10_500; i++) await tx.recordDownload(event({ bytesSent: 10 }));
+        // Authenticated refusals belong to history (a user was told no), newer than every download.
+        for (let i = 0; i < 10_000; i++) await tx.recordDownload(event({ outcome: 'denied', status: 403, bytesSent: 0, served: null }));
+      });
+      const afterNoise = await stationReport(db, 'alpha');
+      assert.equal(fig(afterNoise).downloads, fig(before).downloads + 10_500);
+      assert.equal(fig(afterNoise).bytes, fig(before).bytes + 105_000);
+      assert.deepEqual(afterNoise.episodes, before.episodes, 'podcast counts unchanged by newer rows');
+      assert.equal(afterNoise.rows.length, 500, 'the table still shows only the newest rows');
+    });
   });
-});
 
 describe('download history: SQLite upgrades', () => {
   test('an older database gets the new columns on open and keeps its rows', async () => {
@@ -200,8 +235,10 @@ describe('download history: SQLite upgrades', () => {
       file_id TEXT, outcome TEXT NOT NULL, status INTEGER NOT NULL, method TEXT NOT NULL, range TEXT, bytes_sent INTEGER, size INTEGER,
       delivery TEXT, storage TEXT, duration_ms INTEGER NOT NULL, ip TEXT NOT NULL, user_agent TEXT, referer TEXT);
       CREATE TABLE api_keys (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, key_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);`);
-    old.prepare(`INSERT INTO downloads VALUES ('old-1', ?, 'alpha', '2', 'dj', 'recording', '1', 'completed', 200, 'GET', NULL, 5, 5,
-      'stream', 'local', 3, '192.0.2.1', 'ua', NULL)`).run(new Date().toISOString());
+    old
+      .prepare(`INSERT INTO downloads VALUES ('old-1', ?, 'alpha', '2', 'dj', 'recording', '1', 'completed', 200, 'GET', NULL, 5, 5,
+      'stream', 'local', 3, '192.0.2.1', 'ua', NULL)`)
+      .run(new Date().toISOString());
     old.close();
     chmodSync(file, 0o644);
     const db = openSqlite(file);
@@ -257,8 +294,9 @@ describe('login: limits, hash cap, dummy hash, bad input', () => {
   test('parallel logins hash at most 2 at a time', async () => {
     resetHashPeak();
     const started = hashStats().started;
-    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) =>
-      login(app.base, `flood${i}@example.com`, 'pw-flood', { 'x-forwarded-for': `203.0.113.${100 + i}` })));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => login(app.base, `flood${i}@example.com`, 'pw-flood', { 'x-forwarded-for': `203.0.113.${100 + i}` })),
+    );
     for (const a of answers) assert.equal(a.status, 401);
     assert.equal(hashStats().started, started + 8);
     assert.ok(hashStats().peak <= 2, `peak ${hashStats().peak}`);
@@ -383,7 +421,11 @@ describe('podcast feed: URLs and XML', () => {
   test('PUBLIC_HOSTS: an allowed Host is used, any other gets the first; PUBLIC_URL wins', async () => {
     const hosts = await start({ PUBLIC_HOSTS: 'radio.example, cdn.radio.example:8443' });
     try {
-      for (const [host, expected] of [['cdn.radio.example:8443', 'cdn.radio.example:8443'], ['attacker.example', 'radio.example'], [`127.0.0.1:${hosts.port}`, 'radio.example']]) {
+      for (const [host, expected] of [
+        ['cdn.radio.example:8443', 'cdn.radio.example:8443'],
+        ['attacker.example', 'radio.example'],
+        [`127.0.0.1:${hosts.port}`, 'radio.example'],
+      ]) {
         const xml = (await feed(hosts.base, host)).body.toString();
         const urls = urlsIn(xml);
         assert.ok(urls.length >= 5);
@@ -437,12 +479,18 @@ describe('API keys: list and revoke from the command line', () => {
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('S3_')) env[k] = v;
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'demo-app', 'cli.ts'), ...args], {
-      cwd: repo, env: { ...env, DATA_DIR: app.dataDir }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: repo,
+      env: { ...env, DATA_DIR: app.dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+    });
     return new Promise((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (code) => resolve({ code, stdout, stderr }));
@@ -524,11 +572,17 @@ describe('npm run demo:nginx: workers never run as root', () => {
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('S3_') && k !== 'NGINX_USER') env[k] = v;
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'demo-app', 'nginx', 'run.ts')], {
-      cwd: repo, env: { ...env, DATA_DIR: dataDir, PORT: String(port), NGINX_PORT: String(nginxPort) }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: repo,
+      env: { ...env, DATA_DIR: dataDir, PORT: String(port), NGINX_PORT: String(nginxPort) },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { out += s; });
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      out += s;
+    });
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
       await until('demo:nginx to start', () => out.includes('nginx config:') || child.exitCode !== null, 60_000);
@@ -595,14 +649,20 @@ describe('an expired session on a file link (onUnauthenticated)', () => {
       const page = await request(`${app.base}${location}`);
       assert.match(page.body.toString(), new RegExp(`name="next" value="${link.replaceAll('/', '\\/')}"`));
       const signedIn = await request(`${app.base}/login`, {
-        method: 'POST', headers: FORM, body: form({ email: 'admin@example.com', password: adminPassword, next: link }),
+        method: 'POST',
+        headers: FORM,
+        body: form({ email: 'admin@example.com', password: adminPassword, next: link }),
       });
       assert.equal(signedIn.status, 303);
       assert.equal(signedIn.headers.location, link, 'back to the file after logging in');
       const script = await request(`${app.base}${link}`);
       assert.equal(script.status, 401);
       for (const evil of ['//evil.example/x', 'https://evil.example/', '/\\evil.example']) {
-        const r = await request(`${app.base}/login`, { method: 'POST', headers: FORM, body: form({ email: 'admin@example.com', password: adminPassword, next: evil }) });
+        const r = await request(`${app.base}/login`, {
+          method: 'POST',
+          headers: FORM,
+          body: form({ email: 'admin@example.com', password: adminPassword, next: evil }),
+        });
         assert.equal(r.headers.location, '/', `next=${evil} must not leave the panel`);
       }
     } finally {
@@ -624,8 +684,12 @@ describe('history page: podcast exclusions by reason', () => {
       const enclosure = /<enclosure url="([^"]+)"/.exec(feed.body.toString())?.[1];
       assert.ok(enclosure, 'the seeded feed has an enclosure');
       const path = new URL(enclosure).pathname;
-      await request(`${app.base}${path}`, { headers: { 'user-agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', range: 'bytes=0-99' } });
-      await request(`${app.base}${path}`, { headers: { 'user-agent': 'AppleCoreMedia/1.0.0.21A329 (iPhone; U; CPU OS 17_0 like Mac OS X; en_us)', range: 'bytes=0-1' } });
+      await request(`${app.base}${path}`, {
+        headers: { 'user-agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', range: 'bytes=0-99' },
+      });
+      await request(`${app.base}${path}`, {
+        headers: { 'user-agent': 'AppleCoreMedia/1.0.0.21A329 (iPhone; U; CPU OS 17_0 like Mac OS X; en_us)', range: 'bytes=0-1' },
+      });
       await sleep(200); // the download events are written when each response is over
       const page = await request(`${app.base}/station/alpha/history`, { headers: { cookie } });
       assert.equal(page.status, 200);

@@ -46,7 +46,11 @@ async function instance(name: string) {
   await once(server, 'listening');
   const url = (episode: string): string =>
     `http://127.0.0.1:${(server.address() as AddressInfo).port}/station/alpha/public/podcast/1/episode/${episode}/download.mp3`;
-  const logged = async (): Promise<DownloadEvent[]> => (await readFile(logPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as DownloadEvent);
+  const logged = async (): Promise<DownloadEvent[]> =>
+    (await readFile(logPath, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as DownloadEvent);
   return { files, server, url, events, logged };
 }
 
@@ -56,7 +60,9 @@ async function heldDownload(url: string) {
   const [res] = (await once(req, 'response')) as [http.IncomingMessage];
   let bytes = 0;
   const ended = new Promise<{ bytes: number; complete: boolean }>((resolve) => {
-    res.on('data', (c: Buffer) => { bytes += c.length; });
+    res.on('data', (c: Buffer) => {
+      bytes += c.length;
+    });
     res.on('error', () => {});
     req.on('error', () => {});
     res.once('close', () => resolve({ bytes, complete: res.complete }));
@@ -84,7 +90,11 @@ describe('files.close({ deadlineMs })', () => {
     assert.equal(byId.get(held.id)?.outcome, 'completed');
     assert.equal(byId.get(held.id)?.bytesSent, BIG);
     assert.equal(byId.get(String(refused.headers['x-request-id']))?.status, 503);
-    assert.deepEqual((await app.logged()).map((e) => e.id).sort(), app.events.map((e) => e.id).sort(), 'the JSON lines sink was flushed: every event is in the file');
+    assert.deepEqual(
+      (await app.logged()).map((e) => e.id).sort(),
+      app.events.map((e) => e.id).sort(),
+      'the JSON lines sink was flushed: every event is in the file',
+    );
     assert.equal(app.events.length, 3);
     await new Promise((resolve) => app.server.close(resolve));
   });
@@ -105,7 +115,10 @@ describe('files.close({ deadlineMs })', () => {
       assert.equal(event?.reason, 'shutdown');
       assert.ok((event?.bytesSent ?? BIG) < BIG);
     }
-    assert.deepEqual((await app.logged()).map((e) => e.reason), ['shutdown', 'shutdown']);
+    assert.deepEqual(
+      (await app.logged()).map((e) => e.reason),
+      ['shutdown', 'shutdown'],
+    );
   });
 
   test('close() is idempotent and resolves at once with nothing in flight', async () => {
@@ -139,7 +152,10 @@ describe('an nginx hand-off outlives the app process', () => {
       const hash = createHash('sha256');
       let bytes = 0;
       let bytesAtExit = -1;
-      res.on('data', (c: Buffer) => { hash.update(c); bytes += c.length; });
+      res.on('data', (c: Buffer) => {
+        hash.update(c);
+        bytes += c.length;
+      });
       const done = once(res, 'end');
       await once(res, 'data');
       const exited = once(child, 'exit');
@@ -151,7 +167,10 @@ describe('an nginx hand-off outlives the app process', () => {
       assert.ok(bytesAtExit < SIZE, `the app was gone before the download ended (${bytesAtExit} of ${SIZE} bytes)`);
       assert.equal(bytes, SIZE);
       assert.equal(hash.digest('hex'), createHash('sha256').update(body).digest('hex'));
-      const [event] = (await readFile(logPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as DownloadEvent);
+      const [event] = (await readFile(logPath, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as DownloadEvent);
       assert.equal(event?.delivery, 'accel');
       assert.equal(event?.outcome, 'completed');
     } finally {

@@ -102,7 +102,10 @@ function stalledGet(url: URL, headers: Record<string, string>): Promise<net.Sock
     const socket = net.connect(Number(url.port), url.hostname, () => {
       const lines = [`GET ${url.pathname} HTTP/1.1`, `Host: ${url.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''];
       socket.write(lines.join('\r\n'));
-      socket.once('data', () => { socket.pause(); resolve(socket); });
+      socket.once('data', () => {
+        socket.pause();
+        resolve(socket);
+      });
     });
     socket.on('error', reject);
   });

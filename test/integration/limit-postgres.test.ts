@@ -73,7 +73,10 @@ describe('postgresLimitStore on PostgreSQL', () => {
 });
 
 /** An app instance whose public limit lives in the shared store. */
-async function instance(metrics: DownloadMetrics, errors: Error[]): Promise<{ server: Server; url(episode: number, client: string): [string, { headers: Record<string, string> }] }> {
+async function instance(
+  metrics: DownloadMetrics,
+  errors: Error[],
+): Promise<{ server: Server; url(episode: number, client: string): [string, { headers: Record<string, string> }] }> {
   const files = createStationFiles({
     authorize: () => false,
     storages: { disk: localStorage({ root }) },
@@ -98,7 +101,10 @@ describe('two app instances on one PostgreSQL store', () => {
   const errors: Error[] = [];
   let storeFailures = 0;
   const metrics: DownloadMetrics = {
-    deliveryStarted() {}, deliveryEnded() {}, event() {}, refused() {},
+    deliveryStarted() {},
+    deliveryEnded() {},
+    event() {},
+    refused() {},
     limitStoreFailed: () => void storeFailures++,
   };
   let a: Awaited<ReturnType<typeof instance>>;

@@ -57,7 +57,10 @@ function run(cmd: string, args: string[]): Promise<{ code: number; output: strin
 function ids(text: string, name: string): string[] {
   if (text === '') return [];
   assert.ok(text.endsWith('\n'), `${name} ends with a newline`);
-  return text.slice(0, -1).split('\n').map((line) => (JSON.parse(line) as { id: string }).id);
+  return text
+    .slice(0, -1)
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { id: string }).id);
 }
 
 describe('logrotate with the README stanza', () => {
@@ -101,7 +104,10 @@ describe('logrotate with the README stanza', () => {
     };
     const parts = Object.entries(files).map(([name, text]) => ids(text, name));
     for (const [i, part] of parts.entries()) assert.ok(part.length > 0, `file ${i} holds events`);
-    assert.deepEqual(parts.flat(), Array.from({ length: total }, (_, i) => `req-${i}`));
+    assert.deepEqual(
+      parts.flat(),
+      Array.from({ length: total }, (_, i) => `req-${i}`),
+    );
     assert.equal((await stat(file)).mode & 0o777, 0o640, 'create 0640');
   });
 });

@@ -22,10 +22,14 @@ const setup = createTestS3Client().client;
 const prefix = `metrics-${Date.now().toString(36)}/`;
 const registry = new Registry();
 const metrics = stationFilesMetrics({ registry });
-const client = metrics.observeS3(createS3Client({
-  endpoint: cfg.endpoint, region: cfg.region, forcePathStyle: cfg.forcePathStyle,
-  credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
-}));
+const client = metrics.observeS3(
+  createS3Client({
+    endpoint: cfg.endpoint,
+    region: cfg.region,
+    forcePathStyle: cfg.forcePathStyle,
+    credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
+  }),
+);
 const BIG = 24 * 1024 * 1024;
 let root: string;
 let server: Server;
@@ -45,7 +49,11 @@ before(async () => {
     storages: { disk: localStorage({ root }), s3: s3Storage({ client, bucket: cfg.bucket, prefix, onResume: metrics.onResume }) },
     catalog: {
       episode: ({ episode }) => ({
-        station: 'alpha', storage: episode === '1' || episode === 'big' ? 'disk' : 's3', key: `${episode}.mp3`, filename: `${episode}.mp3`, public: true,
+        station: 'alpha',
+        storage: episode === '1' || episode === 'big' ? 'disk' : 's3',
+        key: `${episode}.mp3`,
+        filename: `${episode}.mp3`,
+        public: true,
       }),
     },
     publicRateLimit: { max: 4 },
@@ -72,12 +80,15 @@ const get = (episode: string, ip = '203.0.113.50') => request(`${base}/${episode
 
 /** `name{labels} value` lines of the exposition, as [name, labels, value]. */
 function samples(text: string): [string, Record<string, string>, number][] {
-  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(l);
-    assert.ok(m, `exposition line: ${l}`);
-    const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    return [m[1] as string, labels as Record<string, string>, Number(m[3])];
-  });
+  return text
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(l);
+      assert.ok(m, `exposition line: ${l}`);
+      const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+      return [m[1] as string, labels as Record<string, string>, Number(m[3])];
+    });
 }
 const value = (all: ReturnType<typeof samples>, name: string, labels: Record<string, string> = {}): number =>
   all.filter(([n, l]) => n === name && Object.entries(labels).every(([k, v]) => l[k] === v)).reduce((sum, [, , v]) => sum + v, 0);
@@ -146,6 +157,10 @@ describe('stationFilesMetrics', () => {
   test('options are checked', () => {
     assert.throws(() => stationFilesMetrics({ registry: {} as Registry }), /stationFilesMetrics: registry must be a prom-client Registry/);
     assert.throws(() => stationFilesMetrics({ registry: new Registry(), prefix: 'bad-prefix' }), /prefix/);
-    assert.throws(() => createStationFiles({ authorize: () => true, storages: { d: localStorage({ root: '/' }) }, catalog: { mediaFile: () => null }, metrics: {} as never }), /createStationFiles: metrics must be metrics hooks/);
+    assert.throws(
+      () =>
+        createStationFiles({ authorize: () => true, storages: { d: localStorage({ root: '/' }) }, catalog: { mediaFile: () => null }, metrics: {} as never }),
+      /createStationFiles: metrics must be metrics hooks/,
+    );
   });
 });

@@ -27,37 +27,53 @@ const LOCAL = { root: '/var/radio/media', accelPrefix: '/_station_files/media' }
 
 describe('station-files nginx --config', () => {
   test('a CommonJS module (.cjs) exporting a function', async () => {
-    await writeFile(path.join(dir, 'opts.cjs'), `const { localStorage } = require(${lib});
-module.exports = async () => ({ listen: '8080', app: '127.0.0.1:3000', storages: { media: localStorage(${JSON.stringify(LOCAL)}) } });`);
+    await writeFile(
+      path.join(dir, 'opts.cjs'),
+      `const { localStorage } = require(${lib});
+module.exports = async () => ({ listen: '8080', app: '127.0.0.1:3000', storages: { media: localStorage(${JSON.stringify(LOCAL)}) } });`,
+    );
     const r = cli('nginx', '--config', 'opts.cjs');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /location \^~ \/_station_files\/media\/ \{/);
   });
 
   test('an ES module (.mjs) with a default export', async () => {
-    await writeFile(path.join(dir, 'opts.mjs'), `import { localStorage } from ${JSON.stringify(`file://${path.join(repo, 'lib/index.ts')}`)};
-export default { listen: '8080', app: '127.0.0.1:3000', storages: { media: localStorage(${JSON.stringify(LOCAL)}) } };`);
+    await writeFile(
+      path.join(dir, 'opts.mjs'),
+      `import { localStorage } from ${JSON.stringify(`file://${path.join(repo, 'lib/index.ts')}`)};
+export default { listen: '8080', app: '127.0.0.1:3000', storages: { media: localStorage(${JSON.stringify(LOCAL)}) } };`,
+    );
     const r = cli('nginx', '--config', 'opts.mjs');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /alias \/var\/radio\/media\/;/);
   });
 
-  test('a TypeScript module, through the project\'s tsx', () => {
+  test("a TypeScript module, through the project's tsx", () => {
     const r = cli('nginx', '--config', path.join(repo, 'test/fixtures/nginx-options.ts'));
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /location = \/_station_files\/s3 \{/);
   });
 
   test('a JSON file describing local and S3 storages', async () => {
-    await writeFile(path.join(dir, 'opts.json'), JSON.stringify({
-      listen: '8080',
-      app: '127.0.0.1:3000',
-      clientMaxBodySize: '500m',
-      storages: {
-        media: { type: 'local', ...LOCAL },
-        recordings: { type: 's3', endpoint: 'https://s3.example.com', region: 'eu-central-1', bucket: 'radio', forcePathStyle: true, accelLocation: '/_station_files/s3' },
-      },
-    }));
+    await writeFile(
+      path.join(dir, 'opts.json'),
+      JSON.stringify({
+        listen: '8080',
+        app: '127.0.0.1:3000',
+        clientMaxBodySize: '500m',
+        storages: {
+          media: { type: 'local', ...LOCAL },
+          recordings: {
+            type: 's3',
+            endpoint: 'https://s3.example.com',
+            region: 'eu-central-1',
+            bucket: 'radio',
+            forcePathStyle: true,
+            accelLocation: '/_station_files/s3',
+          },
+        },
+      }),
+    );
     const r = cli('nginx', '--config', 'opts.json');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /alias \/var\/radio\/media\/;/);

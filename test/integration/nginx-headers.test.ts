@@ -56,18 +56,22 @@ before(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'sf-nginx-headers-'));
   await writeFile(path.join(root, 'episode.mp3'), deterministicRange('ep', SIZE, 0, SIZE - 1));
   await ensureBucket(setup, cfg.bucket);
-  await setup.send(new PutObjectCommand({
-    Bucket: cfg.bucket,
-    Key: `${prefix}episode.mp3`,
-    Body: deterministicRange('ep', SIZE, 0, SIZE - 1),
-    ContentType: 'audio/mpeg',
-    Metadata: { secret: 'x' },
-    ChecksumAlgorithm: 'SHA256',
-  }));
+  await setup.send(
+    new PutObjectCommand({
+      Bucket: cfg.bucket,
+      Key: `${prefix}episode.mp3`,
+      Body: deterministicRange('ep', SIZE, 0, SIZE - 1),
+      ContentType: 'audio/mpeg',
+      Metadata: { secret: 'x' },
+      ChecksumAlgorithm: 'SHA256',
+    }),
+  );
   const s3url = new URL(cfg.endpoint);
   proxy = await startRecordingProxy({ host: s3url.hostname, port: Number(s3url.port) }, INJECTED);
   client = createS3Client({
-    endpoint: proxy.url, region: cfg.region, forcePathStyle: true,
+    endpoint: proxy.url,
+    region: cfg.region,
+    forcePathStyle: true,
     credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
   });
   storages = {
@@ -92,7 +96,9 @@ before(async () => {
   const app = express();
   app.post('/upload', (req, res) => {
     let bytes = 0;
-    req.on('data', (chunk: Buffer) => { bytes += chunk.length; });
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
     req.on('end', () => res.json({ bytes }));
   });
   app.use(files.podcasts());
@@ -113,7 +119,11 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-interface Raw { status: number; body: Buffer; raw: [string, string][] }
+interface Raw {
+  status: number;
+  body: Buffer;
+  raw: [string, string][];
+}
 
 /** A GET (or other method) keeping every response header line, duplicates included. */
 function fetchRaw(url: string, headers: http.OutgoingHttpHeaders = {}, method = 'GET', body?: Buffer): Promise<Raw> {
@@ -136,9 +146,18 @@ const enclosure = (n: NginxInstance, episode: number): string => `${n.url}/stati
 // Headers that legitimately differ between nginx's static/proxy module and Node's stream.
 const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding', 'content-length', 'etag', 'last-modified', 'x-request-id']);
 const SECURITY = [
-  'content-security-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy', 'origin-agent-cluster', 'referrer-policy',
-  'strict-transport-security', 'x-content-type-options', 'x-dns-prefetch-control', 'x-download-options', 'x-frame-options',
-  'x-permitted-cross-domain-policies', 'x-xss-protection',
+  'content-security-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'origin-agent-cluster',
+  'referrer-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-frame-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
 ];
 const names = (r: Raw): string[] => [...new Set(r.raw.map(([k]) => k).filter((k) => !TRANSPORT.has(k)))].sort();
 const values = (r: Raw, name: string): string[] => r.raw.filter(([k]) => k === name).map(([, v]) => v);
@@ -151,14 +170,17 @@ describe('security headers survive the hand-off', () => {
     for (const h of SECURITY) assert.equal(values(streamed, h).length, 1, `the streamed response has ${h} (helmet)`);
   });
 
-  for (const [episode, label] of [[1, 'a local file'], [2, 'an S3 object']] as const) {
+  for (const [episode, label] of [
+    [1, 'a local file'],
+    [2, 'an S3 object'],
+  ] as const) {
     test(`${label}: the same header set as the streamed response, each security header once and equal`, async () => {
       const r = await fetchRaw(enclosure(nginx, episode), { range: 'bytes=0-99', origin: 'https://podcasts.example' });
       assert.equal(r.status, 206, nginx.errorLog().slice(-800));
       assert.deepEqual(r.body, deterministicRange('ep', SIZE, 0, 99));
       assert.deepEqual(names(r), names(streamed));
       for (const h of SECURITY) assert.deepEqual(values(r, h), values(streamed, h), h);
-      assert.equal(values(r, 'content-security-policy').length, 1, 'the app\'s CSP reaches the client exactly once');
+      assert.equal(values(r, 'content-security-policy').length, 1, "the app's CSP reaches the client exactly once");
       assert.equal(values(r, 'x-request-id').length, 1);
     });
   }
@@ -176,7 +198,10 @@ describe('the S3 hand-off passes an allowlist of headers each way', () => {
     'if-none-match': '"nothing"',
   };
 
-  for (const [label, headers] of [['whole object', {}], ['one range', { range: 'bytes=10-19' }]] as const) {
+  for (const [label, headers] of [
+    ['whole object', {}],
+    ['one range', { range: 'bytes=10-19' }],
+  ] as const) {
     test(`${label}: no x-amz-* / x-rgw-* header reaches the client, no client header reaches S3`, async () => {
       const before = proxy.exchanges.length;
       const r = await fetchRaw(enclosure(nginx, 2), { ...hostile, ...headers });

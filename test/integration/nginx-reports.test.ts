@@ -21,11 +21,16 @@ const BIG = 32 * MiB;
 const cfg = s3TestConfig();
 const setup = createTestS3Client().client;
 const client = createS3Client({
-  endpoint: cfg.endpoint, region: cfg.region, forcePathStyle: cfg.forcePathStyle,
+  endpoint: cfg.endpoint,
+  region: cfg.region,
+  forcePathStyle: cfg.forcePathStyle,
   credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
 });
 const prefix = `nginx-reports-${Date.now().toString(36)}/`;
-const FILES: StackFile[] = [{ episode: '1', storage: 'disk', key: 'big.bin' }, { episode: '2', storage: 's3', key: 'big.bin' }];
+const FILES: StackFile[] = [
+  { episode: '1', storage: 'disk', key: 'big.bin' },
+  { episode: '2', storage: 's3', key: 'big.bin' },
+];
 const SEED = { '1': 'reports-local', '2': 'reports-s3' } as const;
 let root: string;
 let stack: ReportStack;
@@ -78,7 +83,10 @@ function assertReported(e: DownloadEvent, status: number, bytes: number): void {
   assert.equal(e.nginx?.requestId, e.correlationId, 'nginx names the request id it passed to the app');
 }
 
-for (const [episode, label] of [['1', 'local file'], ['2', 'S3 object']] as const) {
+for (const [episode, label] of [
+  ['1', 'local file'],
+  ['2', 'S3 object'],
+] as const) {
   describe(`${label} handed to nginx, reported back`, () => {
     test('full download: completed, with the exact bytes nginx sent', async () => {
       const r = await requestHash(stack.url(episode));
@@ -135,8 +143,9 @@ describe('the report channel', () => {
   test('two nginx workers: every concurrent download reported once, exactly', async () => {
     const two = await start({ workers: 2 });
     try {
-      const got = await Promise.all(Array.from({ length: 24 }, (_, i) =>
-        request(two.url(i % 2 ? '1' : '2'), { headers: { range: `bytes=${i * 1000}-${i * 1000 + 4095}` } })));
+      const got = await Promise.all(
+        Array.from({ length: 24 }, (_, i) => request(two.url(i % 2 ? '1' : '2'), { headers: { range: `bytes=${i * 1000}-${i * 1000 + 4095}` } })),
+      );
       for (const r of got) {
         assert.equal(r.status, 206);
         assertReported(await two.eventOf(idOf(r.headers)), 206, 4096);

@@ -13,13 +13,41 @@ const node = (args: string[]): string => execFileSync(process.execPath, args, { 
 /** The value exports of each entry point (types are checked by the type-checked README snippets). */
 const EXPORTS: Record<string, string[]> = {
   'station-files': [
-    'DOWNLOAD_LOG_FORMAT', 'JsonLinesLogError', 'PERMISSIONS', 'StorageError', 'createDelivery', 'createNginxReports', 'createStationFiles', 'fileHandler',
-    'isStorageError', 'jsonLinesLog', 'localStorage', 'nginxConfig', 'registerMorganTokens', 'requestContext', 'staticPermissions', 'stationFileUrls',
+    'DOWNLOAD_LOG_FORMAT',
+    'JsonLinesLogError',
+    'PERMISSIONS',
+    'StorageError',
+    'createDelivery',
+    'createNginxReports',
+    'createStationFiles',
+    'fileHandler',
+    'isStorageError',
+    'jsonLinesLog',
+    'localStorage',
+    'nginxConfig',
+    'registerMorganTokens',
+    'requestContext',
+    'staticPermissions',
+    'stationFileUrls',
   ],
   'station-files/s3': ['createS3Client', 's3Storage'],
   'station-files/http': [
-    'FILE_CSP', 'asciiFallback', 'chooseContentType', 'contentDisposition', 'contentRange', 'decideRange', 'evaluatePreconditions',
-    'fileEtag', 'httpDate', 'ifRangeAllows', 'inlineAllowed', 'isLoopback', 'planResponse', 'readAhead', 'safeFilename', 'truncateIp',
+    'FILE_CSP',
+    'asciiFallback',
+    'chooseContentType',
+    'contentDisposition',
+    'contentRange',
+    'decideRange',
+    'evaluatePreconditions',
+    'fileEtag',
+    'httpDate',
+    'ifRangeAllows',
+    'inlineAllowed',
+    'isLoopback',
+    'planResponse',
+    'readAhead',
+    'safeFilename',
+    'truncateIp',
   ],
   'station-files/signing': ['createUrlSigner', 'deriveKeyId', 'readSignedQuery', 'signedQuery'],
   'station-files/podcast-stats': ['AGENT_RULES_SOURCE', 'classifyUserAgent', 'countPodcastDownloads', 'listenerKey', 'truncateIp'],
@@ -46,7 +74,11 @@ describe('export lists', () => {
     });
     test(`import '${entry}' gives the same named exports`, () => {
       // Node 23+ adds a 'module.exports' key to the namespace of every CommonJS module: Node's, not ours.
-      const out = node(['--input-type=module', '-e', `import * as m from ${JSON.stringify(entry)}; console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default' && k !== '__esModule' && k !== 'module.exports').sort()))`]);
+      const out = node([
+        '--input-type=module',
+        '-e',
+        `import * as m from ${JSON.stringify(entry)}; console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default' && k !== '__esModule' && k !== 'module.exports').sort()))`,
+      ]);
       assert.deepEqual(JSON.parse(out), [...names].sort());
     });
   }
@@ -54,14 +86,24 @@ describe('export lists', () => {
 
 test('the root entry point loads no AWS SDK module; station-files/s3 does', () => {
   const count = (entry: string): number =>
-    Number(node(['-e', `require(${JSON.stringify(entry)}); console.log(Object.keys(require.cache).filter((k) => /[\\\\/]@(aws-sdk|smithy)[\\\\/]/.test(k)).length)`]));
+    Number(
+      node([
+        '-e',
+        `require(${JSON.stringify(entry)}); console.log(Object.keys(require.cache).filter((k) => /[\\\\/]@(aws-sdk|smithy)[\\\\/]/.test(k)).length)`,
+      ]),
+    );
   assert.equal(count('station-files'), 0);
   assert.ok(count('station-files/s3') > 0);
 });
 
 test('only station-files/metrics loads prom-client, and no entry point loads pg (the host passes its Pool)', () => {
   const loaded = (entry: string, pkg: string): number =>
-    Number(node(['-e', `require(${JSON.stringify(entry)}); console.log(Object.keys(require.cache).filter((k) => k.includes(${JSON.stringify(`/node_modules/${pkg}/`)})).length)`]));
+    Number(
+      node([
+        '-e',
+        `require(${JSON.stringify(entry)}); console.log(Object.keys(require.cache).filter((k) => k.includes(${JSON.stringify(`/node_modules/${pkg}/`)})).length)`,
+      ]),
+    );
   for (const entry of ['station-files', 'station-files/s3', 'station-files/postgres']) assert.equal(loaded(entry, 'prom-client'), 0, entry);
   assert.ok(loaded('station-files/metrics', 'prom-client') > 0);
   for (const entry of ['station-files', 'station-files/postgres', 'station-files/metrics']) assert.equal(loaded(entry, 'pg'), 0, entry);

@@ -24,8 +24,12 @@ import { createTestS3Client, deterministicRange, ensureBucket, putObjectStream, 
 /** The hosts' own packages, at exact versions. */
 const HOST_A = ['express@4.22.3', 'morgan@1.10.0', 'passport@0.7.0', 'passport-local@1.0.0', 'express-session@1.19.0'];
 const HOST_B = [
-  'express@5.3.0', 'morgan@1.12.1', 'passport@0.7.0', 'passport-strategy@1.0.0',
-  '@aws-sdk/client-s3@3.1169.0', '@aws-sdk/s3-request-presigner@3.1169.0',
+  'express@5.3.0',
+  'morgan@1.12.1',
+  'passport@0.7.0',
+  'passport-strategy@1.0.0',
+  '@aws-sdk/client-s3@3.1169.0',
+  '@aws-sdk/s3-request-presigner@3.1169.0',
 ];
 
 const MEDIA_SIZE = 50_000;
@@ -39,8 +43,12 @@ function run(cmd: string, args: string[], cwd: string, env = cleanEnv()): Promis
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (code === 0) resolve(out);
@@ -246,7 +254,10 @@ before(async () => {
   const bDir = path.join(tmp, 'host-express5');
   const tarball = packProject(tmp); // a fresh build of this checkout, as a clean CI checkout would pack it
 
-  for (const [dir, name, type] of [[aDir, 'host-express4', 'commonjs'], [bDir, 'host-express5', 'module']] as const) {
+  for (const [dir, name, type] of [
+    [aDir, 'host-express4', 'commonjs'],
+    [bDir, 'host-express5', 'module'],
+  ] as const) {
     await mkdir(path.join(dir, 'media'), { recursive: true });
     await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, type }, null, 2));
   }
@@ -263,8 +274,13 @@ before(async () => {
 
   appA = await startApp(aDir, 'app.js', {});
   appB = await startApp(bDir, 'app.mjs', {
-    S3_ENDPOINT: cfg.endpoint, S3_REGION: cfg.region, S3_ACCESS_KEY_ID: cfg.accessKeyId, S3_SECRET_ACCESS_KEY: cfg.secretAccessKey,
-    S3_BUCKET: cfg.bucket, S3_FORCE_PATH_STYLE: String(cfg.forcePathStyle), RECORDINGS_PREFIX: recordingsPrefix,
+    S3_ENDPOINT: cfg.endpoint,
+    S3_REGION: cfg.region,
+    S3_ACCESS_KEY_ID: cfg.accessKeyId,
+    S3_SECRET_ACCESS_KEY: cfg.secretAccessKey,
+    S3_BUCKET: cfg.bucket,
+    S3_FORCE_PATH_STYLE: String(cfg.forcePathStyle),
+    RECORDINGS_PREFIX: recordingsPrefix,
   });
 });
 
@@ -279,14 +295,21 @@ describe('(a) local-only Express 4 panel, morgan 1.10.0, passport-local, CommonJ
   const url = '/api/station/radio-one/file/1/play';
   let cookie = '';
 
-  test('npm installed the tarball without the optional peers: no AWS SDK, and the host\'s own express and morgan', async () => {
+  test("npm installed the tarball without the optional peers: no AWS SDK, and the host's own express and morgan", async () => {
     const modules = path.join(appA!.dir, 'node_modules');
     // Every file package.json points at was packed.
     const own = JSON.parse(await readFile(path.join(modules, 'station-files', 'package.json'), 'utf8')) as {
-      main: string; types: string; bin?: Record<string, string>; exports: Record<string, string | Record<string, string>>;
+      main: string;
+      types: string;
+      bin?: Record<string, string>;
+      exports: Record<string, string | Record<string, string>>;
     };
-    const targets = [own.main, own.types, ...Object.values(own.bin ?? {}),
-      ...Object.values(own.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)))];
+    const targets = [
+      own.main,
+      own.types,
+      ...Object.values(own.bin ?? {}),
+      ...Object.values(own.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t))),
+    ];
     for (const t of targets) assert.ok(existsSync(path.join(modules, 'station-files', t)), `${t} is not in the package`);
     assert.ok(!existsSync(path.join(modules, '@aws-sdk')), 'an @aws-sdk package was installed');
     assert.ok(!existsSync(path.join(modules, '@smithy')), 'an @smithy package was installed');
@@ -300,7 +323,7 @@ describe('(a) local-only Express 4 panel, morgan 1.10.0, passport-local, CommonJ
     const state = await debugState(appA!);
     assert.equal(state.express, '4.22.3');
     assert.equal(state.morgan, '1.10.0');
-    assert.equal(state.expressOfStationFiles, '4.22.3', 'station-files resolves the host\'s express');
+    assert.equal(state.expressOfStationFiles, '4.22.3', "station-files resolves the host's express");
   });
 
   test('without a login: 401, logged as denied', async () => {
@@ -346,32 +369,46 @@ describe('(a) local-only Express 4 panel, morgan 1.10.0, passport-local, CommonJ
     assert.equal((await debugState(appA!)).sdkModules, 0);
   });
 
-  test('registerMorganTokens() without the host\'s morgan fails at startup, naming the fix', async () => {
+  test("registerMorganTokens() without the host's morgan fails at startup, naming the fix", async () => {
     // Before, it registered on a morgan of its own, and a host on another morgan (1.10.0) crashed at
     // its first request: `TypeError: tokens.request-id is not a function`.
-    const out = await run(process.execPath, ['-e', `
+    const out = await run(
+      process.execPath,
+      [
+        '-e',
+        `
       try { require('station-files').registerMorganTokens(); console.log('registered'); }
-      catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message })); }`], appA!.dir);
+      catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message })); }`,
+      ],
+      appA!.dir,
+    );
     const err = JSON.parse(out) as { name: string; message: string };
     assert.equal(err.name, 'TypeError');
     assert.match(err.message, /morgan/);
   });
 
   test('station-files/s3 without the SDK fails with the missing module named', async () => {
-    const out = await run(process.execPath, ['-e', `
+    const out = await run(
+      process.execPath,
+      [
+        '-e',
+        `
       try { require('station-files/s3'); console.log('loaded'); }
-      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message.split('\\n')[0] })); }`], appA!.dir);
+      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message.split('\\n')[0] })); }`,
+      ],
+      appA!.dir,
+    );
     const err = JSON.parse(out) as { code: string; message: string };
     assert.equal(err.code, 'MODULE_NOT_FOUND');
     assert.match(err.message, /@aws-sdk\/client-s3/);
   });
 });
 
-describe('(b) Express 5 panel, newest morgan, API key, ESM, station-files/s3 on the suite\'s S3', () => {
+describe("(b) Express 5 panel, newest morgan, API key, ESM, station-files/s3 on the suite's S3", () => {
   const url = '/api/station/radio-one/streamer/night/broadcast/1/download';
   const headers = { 'x-api-key': 'key-dj' };
 
-  test('the host\'s own express and morgan; station-files resolves that express', async () => {
+  test("the host's own express and morgan; station-files resolves that express", async () => {
     const state = await debugState(appB!);
     assert.equal(state.express, '5.3.0');
     assert.equal(state.morgan, '1.12.1');

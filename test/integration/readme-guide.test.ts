@@ -25,7 +25,10 @@ let nginx: NginxInstance;
 async function waitForApp(url: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`the guide exited (${child.exitCode}): ${stdout}`);
-    const ok = await request(`${url}/guide/link`).then(() => true, () => false);
+    const ok = await request(`${url}/guide/link`).then(
+      () => true,
+      () => false,
+    );
     if (ok) return;
     await sleep(100);
   }
@@ -54,8 +57,12 @@ before(async () => {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout?.on('data', (c: Buffer) => { stdout += c.toString(); });
-  child.stderr?.on('data', (c: Buffer) => { stdout += c.toString(); });
+  child.stdout?.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
   await waitForApp(app);
   // The guide's media storage hands files to nginx: run it behind the nginx config generated
   // from the same storages, as an operator would.
@@ -77,8 +84,10 @@ const recording = '/api/station/radio-one/streamer/1/broadcast/1/download';
 describe('README mounting guide', () => {
   test('every guide snippet in the README is the code in test/fixtures/mounting-guide.ts', async () => {
     const readme = await readFile(path.join(repo, 'README.md'), 'utf8');
-    const source = (await readFile(path.join(repo, 'test/fixtures/mounting-guide.ts'), 'utf8'))
-      .replace(/'\.\.\/\.\.\/lib(?:\/entry\/([\w-]+))?'/g, (_m, sub?: string) => (sub ? `'station-files/${sub}'` : "'station-files'"));
+    const source = (await readFile(path.join(repo, 'test/fixtures/mounting-guide.ts'), 'utf8')).replace(
+      /'\.\.\/\.\.\/lib(?:\/entry\/([\w-]+))?'/g,
+      (_m, sub?: string) => (sub ? `'station-files/${sub}'` : "'station-files'"),
+    );
     const quick = (await readFile(path.join(repo, 'test/fixtures/quick-start.ts'), 'utf8')).replace("'../../lib'", "'station-files'");
     const snippets = [...`${source}\n${quick}`.matchAll(/\/\/ --- snippet: (\w+)\n([\s\S]*?)\n\s*\/\/ --- end/g)];
     assert.equal(snippets.length, 4);
@@ -104,7 +113,9 @@ describe('README mounting guide', () => {
 
   test('the login form gives a session; the DJ may fetch recordings but not media', async () => {
     const login = await request(`${base}/login`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=dj&password=dj-password',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'username=dj&password=dj-password',
     });
     assert.equal(login.status, 204);
     const cookie = String(login.headers['set-cookie']?.[0]).split(';')[0] as string;
@@ -112,7 +123,9 @@ describe('README mounting guide', () => {
     assert.equal(rec.status, 206);
     assert.equal((await request(`${base}/api/station/radio-one/file/1/play`, { headers: { cookie } })).status, 403);
     const wrong = await request(`${base}/login`, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=dj&password=nope',
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'username=dj&password=nope',
     });
     assert.equal(wrong.status, 401);
   });
@@ -128,7 +141,9 @@ describe('README mounting guide', () => {
   test('downloads land in the JSON-lines log and the access log names station and user', async () => {
     child.kill('SIGTERM'); // the guide closes its log on SIGTERM
     await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
-    const lines = (await readFile(path.join(dir, 'downloads.jsonl'), 'utf8')).trim().split('\n')
+    const lines = (await readFile(path.join(dir, 'downloads.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
       .map((l) => JSON.parse(l) as { outcome: string; user: { name?: string } | null; via: string | null });
     assert.ok(lines.some((e) => e.outcome === 'completed' && e.user?.name === 'Ada Admin' && e.via === 'authenticate'));
     assert.ok(lines.some((e) => e.outcome === 'completed' && e.via === 'signed-link'));
@@ -142,11 +157,16 @@ describe('README quick start', () => {
   test('serves a file, whole and by range, and reports each result', async () => {
     const port = await freePort();
     const quick = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'test/fixtures/quick-start.ts')], {
-      env: { ...process.env, PORT: String(port), MEDIA_ROOT: dir }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PORT: String(port), MEDIA_ROOT: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    quick.stdout?.on('data', (c: Buffer) => { out += c.toString(); });
-    quick.stderr?.on('data', (c: Buffer) => { out += c.toString(); });
+    quick.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    quick.stderr?.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
     try {
       const url = `http://127.0.0.1:${port}/media/jingle.mp3`;
       let whole = await request(url).catch(() => null);

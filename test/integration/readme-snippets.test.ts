@@ -13,7 +13,11 @@ const readme = readFileSync(path.join(repo, 'README.md'), 'utf8');
 const FIXTURES = ['quick-start.ts', 'mounting-guide.ts', 'readme-snippets.ts'];
 const asPackage = (text: string): string =>
   text.replace(/'\.\.\/\.\.\/lib(?:\/entry\/([\w-]+))?'/g, (_m, sub?: string) => (sub ? `'station-files/${sub}'` : "'station-files'"));
-const fixtures = FIXTURES.map((f) => asPackage(readFileSync(path.join(repo, 'test/fixtures', f), 'utf8')).split('\n').map((l) => l.trim()));
+const fixtures = FIXTURES.map((f) =>
+  asPackage(readFileSync(path.join(repo, 'test/fixtures', f), 'utf8'))
+    .split('\n')
+    .map((l) => l.trim()),
+);
 const blocks = (lang: string): string[] => [...readme.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1] as string);
 
 /** True when the lines stand in this order (not necessarily adjacent) in one fixture. */
@@ -33,7 +37,10 @@ test('every TypeScript snippet of the README is fixture code', () => {
   const code = blocks('ts').filter((b) => !b.startsWith('{ id, correlationId')); // the event's field list is a shape, not code
   assert.ok(code.length >= 8, `found ${code.length} ts snippets`);
   for (const block of code) {
-    const lines = block.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    const lines = block
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
     assert.ok(inSomeFixture(lines), `README snippet not found in test/fixtures (${FIXTURES.join(', ')}):\n${block}`);
   }
 });
@@ -44,7 +51,10 @@ test('the JSON nginx config of the README is accepted by station-files nginx --c
   const dir = mkdtempSync(path.join(os.tmpdir(), 'readme-json-'));
   try {
     writeFileSync(path.join(dir, 'nginx-options.json'), json);
-    const r = spawnSync(process.execPath, ['--import', require.resolve('tsx'), path.join(repo, 'lib/cli/bin.ts'), 'nginx', '--config', 'nginx-options.json'], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', require.resolve('tsx'), path.join(repo, 'lib/cli/bin.ts'), 'nginx', '--config', 'nginx-options.json'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /location = \/_station_files\/s3 \{/);
   } finally {

@@ -7,9 +7,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import morgan from 'morgan';
-import {
-  DOWNLOAD_LOG_FORMAT, localStorage, registerMorganTokens, type DownloadEvent, type Storage,
-} from '../../lib';
+import { DOWNLOAD_LOG_FORMAT, localStorage, registerMorganTokens, type DownloadEvent, type Storage } from '../../lib';
 import { makeTempDir, type TempDir } from '../support/fixtures-local';
 import { request, requestAbortAfter } from '../support/http';
 import { FIXTURES, IDS, PATHS, USERS, startPanelApp, type PanelApp, type PanelUser } from '../support/panel-app';
@@ -56,9 +54,13 @@ const lines: string[] = [];
 let sinkMode: 'ok' | 'throw' | 'reject' = 'ok';
 const laterSinkSaw: string[] = [];
 const badSinks = [
-  () => { if (sinkMode === 'throw') throw new Error('sink exploded'); },
+  () => {
+    if (sinkMode === 'throw') throw new Error('sink exploded');
+  },
   () => (sinkMode === 'reject' ? Promise.reject(new Error('sink rejected')) : undefined),
-  (e: DownloadEvent) => { laterSinkSaw.push(e.id); },
+  (e: DownloadEvent) => {
+    laterSinkSaw.push(e.id);
+  },
 ];
 
 before(async () => {
@@ -104,32 +106,85 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'completed 200', send: (h) => request(recUrl(IDS.alphaBroadcast), { headers: { ...h, ...as(USERS.alphaDj) } }), status: 200,
-    expect: { outcome: 'completed', status: 200, user: dj, storage: 'recordings', delivery: 'stream', method: 'GET', range: null, bytesSent: REC.size, size: REC.size } },
-  { name: 'completed 206 (range)', send: (h) => request(recUrl(IDS.alphaBroadcast), { headers: { ...h, ...as(USERS.alphaDj), range: 'bytes=100-1099' } }), status: 206,
-    expect: { outcome: 'completed', status: 206, delivery: 'stream', range: 'bytes=100-1099', bytesSent: 1000, size: REC.size } },
-  { name: 'completed HEAD', send: (h) => request(recUrl(IDS.alphaBroadcast), { method: 'HEAD', headers: { ...h, ...as(USERS.alphaDj) } }), status: 200,
-    expect: { outcome: 'completed', status: 200, method: 'HEAD', delivery: null, bytesSent: 0, size: REC.size } },
-  { name: 'not-modified (If-None-Match)', status: 304,
+  {
+    name: 'completed 200',
+    send: (h) => request(recUrl(IDS.alphaBroadcast), { headers: { ...h, ...as(USERS.alphaDj) } }),
+    status: 200,
+    expect: {
+      outcome: 'completed',
+      status: 200,
+      user: dj,
+      storage: 'recordings',
+      delivery: 'stream',
+      method: 'GET',
+      range: null,
+      bytesSent: REC.size,
+      size: REC.size,
+    },
+  },
+  {
+    name: 'completed 206 (range)',
+    send: (h) => request(recUrl(IDS.alphaBroadcast), { headers: { ...h, ...as(USERS.alphaDj), range: 'bytes=100-1099' } }),
+    status: 206,
+    expect: { outcome: 'completed', status: 206, delivery: 'stream', range: 'bytes=100-1099', bytesSent: 1000, size: REC.size },
+  },
+  {
+    name: 'completed HEAD',
+    send: (h) => request(recUrl(IDS.alphaBroadcast), { method: 'HEAD', headers: { ...h, ...as(USERS.alphaDj) } }),
+    status: 200,
+    expect: { outcome: 'completed', status: 200, method: 'HEAD', delivery: null, bytesSent: 0, size: REC.size },
+  },
+  {
+    name: 'not-modified (If-None-Match)',
+    status: 304,
     send: async (h) => {
       const head = await request(recUrl(IDS.alphaBroadcast), { method: 'HEAD', headers: as(USERS.alphaDj) });
       return request(recUrl(IDS.alphaBroadcast), { headers: { ...h, ...as(USERS.alphaDj), 'if-none-match': String(head.headers.etag) } });
     },
-    expect: { outcome: 'not-modified', status: 304, user: dj, storage: 'recordings', delivery: null, bytesSent: 0, size: REC.size } },
-  { name: 'not-found: unknown id', send: (h) => request(recUrl('b999'), { headers: { ...h, ...as(USERS.alphaDj) } }), status: 404,
-    expect: { outcome: 'not-found', status: 404, user: dj, fileId: 'b999', storage: null, bytesSent: 0, size: null } },
-  { name: 'not-found: file missing from storage', send: (h) => request(recUrl('b404'), { headers: { ...h, ...as(USERS.alphaDj) } }), status: 404,
-    expect: { outcome: 'not-found', status: 404, fileId: 'b404', storage: 'recordings', bytesSent: 0, size: null } },
-  { name: 'denied 401 (anonymous)', send: (h) => request(recUrl(IDS.alphaBroadcast), { headers: h }), status: 401,
-    expect: { outcome: 'denied', status: 401, user: null, storage: null, delivery: null, bytesSent: 0, size: null } },
-  { name: 'denied 403 (other station)', send: (h) => request(recUrl(IDS.alphaBroadcast), { headers: { ...h, ...as(USERS.bravoDj) } }), status: 403,
-    expect: { outcome: 'denied', status: 403, user: { id: USERS.bravoDj.id, name: USERS.bravoDj.name }, storage: null } },
-  { name: 'rejected 400 (malformed id)', send: (h) => request(recUrl('a.b'), { headers: { ...h, ...as(USERS.alphaDj) } }), status: 400,
-    expect: { outcome: 'rejected', status: 400, fileId: 'a.b', user: null } },
-  { name: 'rejected 405 (POST)', send: (h) => request(recUrl(IDS.alphaBroadcast), { method: 'POST', headers: { ...h, ...as(USERS.alphaDj) } }), status: 405,
-    expect: { outcome: 'rejected', status: 405, method: 'POST' } },
-  { name: 'rejected 416', send: (h) => request(recUrl(IDS.alphaBroadcast), { headers: { ...h, ...as(USERS.alphaDj), range: 'bytes=9999999-' } }), status: 416,
-    expect: { outcome: 'rejected', status: 416, user: dj, storage: 'recordings', range: 'bytes=9999999-', size: REC.size } },
+    expect: { outcome: 'not-modified', status: 304, user: dj, storage: 'recordings', delivery: null, bytesSent: 0, size: REC.size },
+  },
+  {
+    name: 'not-found: unknown id',
+    send: (h) => request(recUrl('b999'), { headers: { ...h, ...as(USERS.alphaDj) } }),
+    status: 404,
+    expect: { outcome: 'not-found', status: 404, user: dj, fileId: 'b999', storage: null, bytesSent: 0, size: null },
+  },
+  {
+    name: 'not-found: file missing from storage',
+    send: (h) => request(recUrl('b404'), { headers: { ...h, ...as(USERS.alphaDj) } }),
+    status: 404,
+    expect: { outcome: 'not-found', status: 404, fileId: 'b404', storage: 'recordings', bytesSent: 0, size: null },
+  },
+  {
+    name: 'denied 401 (anonymous)',
+    send: (h) => request(recUrl(IDS.alphaBroadcast), { headers: h }),
+    status: 401,
+    expect: { outcome: 'denied', status: 401, user: null, storage: null, delivery: null, bytesSent: 0, size: null },
+  },
+  {
+    name: 'denied 403 (other station)',
+    send: (h) => request(recUrl(IDS.alphaBroadcast), { headers: { ...h, ...as(USERS.bravoDj) } }),
+    status: 403,
+    expect: { outcome: 'denied', status: 403, user: { id: USERS.bravoDj.id, name: USERS.bravoDj.name }, storage: null },
+  },
+  {
+    name: 'rejected 400 (malformed id)',
+    send: (h) => request(recUrl('a.b'), { headers: { ...h, ...as(USERS.alphaDj) } }),
+    status: 400,
+    expect: { outcome: 'rejected', status: 400, fileId: 'a.b', user: null },
+  },
+  {
+    name: 'rejected 405 (POST)',
+    send: (h) => request(recUrl(IDS.alphaBroadcast), { method: 'POST', headers: { ...h, ...as(USERS.alphaDj) } }),
+    status: 405,
+    expect: { outcome: 'rejected', status: 405, method: 'POST' },
+  },
+  {
+    name: 'rejected 416',
+    send: (h) => request(recUrl(IDS.alphaBroadcast), { headers: { ...h, ...as(USERS.alphaDj), range: 'bytes=9999999-' } }),
+    status: 416,
+    expect: { outcome: 'rejected', status: 416, user: dj, storage: 'recordings', range: 'bytes=9999999-', size: REC.size },
+  },
 ];
 
 describe('one DownloadEvent per request, for every outcome', () => {
@@ -156,8 +211,20 @@ describe('one DownloadEvent per request, for every outcome', () => {
   test('kind, fileId, storage and user for every route', async () => {
     const routes = [
       { kind: 'media', url: app.url('media', PATHS.media('alpha', IDS.alphaMedia)), user: USERS.alphaMedia, fileId: IDS.alphaMedia, storage: 'media' },
-      { kind: 'episode', url: app.url('episode', PATHS.episode('alpha', IDS.podcast, IDS.publishedEpisode)), user: USERS.alphaPodcaster, fileId: IDS.publishedEpisode, storage: 'podcasts' },
-      { kind: 'public-episode', url: app.url('public-episode', PATHS.publicEpisode('alpha', IDS.podcast, IDS.publishedEpisode)), user: null, fileId: IDS.publishedEpisode, storage: 'podcasts' },
+      {
+        kind: 'episode',
+        url: app.url('episode', PATHS.episode('alpha', IDS.podcast, IDS.publishedEpisode)),
+        user: USERS.alphaPodcaster,
+        fileId: IDS.publishedEpisode,
+        storage: 'podcasts',
+      },
+      {
+        kind: 'public-episode',
+        url: app.url('public-episode', PATHS.publicEpisode('alpha', IDS.podcast, IDS.publishedEpisode)),
+        user: null,
+        fileId: IDS.publishedEpisode,
+        storage: 'podcasts',
+      },
     ] as const;
     for (const r of routes) {
       const res = await request(r.url, { headers: r.user ? as(r.user) : {} });
@@ -191,7 +258,10 @@ describe('one DownloadEvent per request, for every outcome', () => {
     assert.equal(event.storage, 'flaky');
     assert.equal(event.size, FLAKY_SIZE);
     assert.ok(event.bytesSent !== null && event.bytesSent >= r.body.length && event.bytesSent <= FAIL_AFTER, `bytesSent ${event.bytesSent}`);
-    assert.deepEqual(app.errors.slice(before).map((e) => e.message), ['disk read error (test)']);
+    assert.deepEqual(
+      app.errors.slice(before).map((e) => e.message),
+      ['disk read error (test)'],
+    );
   });
 
   test('the event id is always generated: a client-chosen X-Request-Id is neither the id nor, from an untrusted peer, the correlation id', async () => {
@@ -221,7 +291,10 @@ describe('one DownloadEvent per request, for every outcome', () => {
         const id = String(r.headers['x-request-id']);
         await onlyEventFor(id);
         assert.ok(laterSinkSaw.includes(id), 'sinks after the failing one still get the event');
-        assert.deepEqual(app.errors.slice(before).map((e) => e.message), [mode === 'throw' ? 'sink exploded' : 'sink rejected']);
+        assert.deepEqual(
+          app.errors.slice(before).map((e) => e.message),
+          [mode === 'throw' ? 'sink exploded' : 'sink rejected'],
+        );
       } finally {
         sinkMode = 'ok';
       }
@@ -249,7 +322,10 @@ describe('morgan access log with the station-files tokens', () => {
     const r = await request(recUrl(IDS.alphaBroadcast), { headers: as(USERS.alphaDj), agent });
     const [ip, id, userName, station, , , status, outcome, bytes] = await logged(r);
     agent.destroy();
-    assert.deepEqual([ip, id, userName, station, status, outcome, bytes], ['127.0.0.1', r.headers['x-request-id'], 'Dee_Jay', 'alpha', '200', 'completed', String(REC.size)]);
+    assert.deepEqual(
+      [ip, id, userName, station, status, outcome, bytes],
+      ['127.0.0.1', r.headers['x-request-id'], 'Dee_Jay', 'alpha', '200', 'completed', String(REC.size)],
+    );
   });
 
   test('a client that hangs up right after the last byte: the line says completed, like the DownloadEvent', async () => {

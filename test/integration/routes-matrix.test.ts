@@ -7,8 +7,16 @@ import http from 'node:http';
 import type { DownloadKind, SignedTarget } from '../../lib';
 import { request, type FullResult } from '../support/http';
 import {
-  FIXTURES, IDS, PATHS, USERS, fixtureBytes, startPanelApp,
-  type Fixture, type PanelApp, type PanelAppOptions, type PanelUser,
+  FIXTURES,
+  IDS,
+  PATHS,
+  USERS,
+  fixtureBytes,
+  startPanelApp,
+  type Fixture,
+  type PanelApp,
+  type PanelAppOptions,
+  type PanelUser,
 } from '../support/panel-app';
 
 interface Route {
@@ -24,30 +32,52 @@ interface Route {
 
 const ROUTES: Route[] = [
   {
-    kind: 'recording', fixture: FIXTURES.alphaRecording, disposition: 'attachment', holder: USERS.alphaDj, lacking: USERS.alphaPodcaster,
+    kind: 'recording',
+    fixture: FIXTURES.alphaRecording,
+    disposition: 'attachment',
+    holder: USERS.alphaDj,
+    lacking: USERS.alphaPodcaster,
     path: (id, station = 'alpha') => PATHS.recording(station, IDS.alphaStreamer, id),
     target: { kind: 'recording', station: 'alpha', streamer: IDS.alphaStreamer, broadcast: IDS.alphaBroadcast },
   },
   {
-    kind: 'media', fixture: FIXTURES.alphaMedia, disposition: 'inline', holder: USERS.alphaMedia, lacking: USERS.alphaDj,
+    kind: 'media',
+    fixture: FIXTURES.alphaMedia,
+    disposition: 'inline',
+    holder: USERS.alphaMedia,
+    lacking: USERS.alphaDj,
     path: (id, station = 'alpha') => PATHS.media(station, id),
     target: { kind: 'media', station: 'alpha', id: IDS.alphaMedia },
   },
   {
-    kind: 'episode', fixture: FIXTURES.publishedEpisode, disposition: 'inline', holder: USERS.alphaPodcaster, lacking: USERS.alphaMedia,
+    kind: 'episode',
+    fixture: FIXTURES.publishedEpisode,
+    disposition: 'inline',
+    holder: USERS.alphaPodcaster,
+    lacking: USERS.alphaMedia,
     path: (id, station = 'alpha') => PATHS.episode(station, IDS.podcast, id),
     target: { kind: 'episode', station: 'alpha', podcast: IDS.podcast, episode: IDS.publishedEpisode },
   },
   {
-    kind: 'public-episode', fixture: FIXTURES.publishedEpisode, disposition: 'attachment', holder: USERS.alphaPodcaster, lacking: USERS.alphaMedia,
+    kind: 'public-episode',
+    fixture: FIXTURES.publishedEpisode,
+    disposition: 'attachment',
+    holder: USERS.alphaPodcaster,
+    lacking: USERS.alphaMedia,
     path: (id, station = 'alpha') => PATHS.publicEpisode(station, IDS.podcast, id),
   },
 ];
 const fileIdOf: Record<DownloadKind, string> = {
-  recording: IDS.alphaBroadcast, media: IDS.alphaMedia, episode: IDS.publishedEpisode, 'public-episode': IDS.publishedEpisode,
+  recording: IDS.alphaBroadcast,
+  media: IDS.alphaMedia,
+  episode: IDS.publishedEpisode,
+  'public-episode': IDS.publishedEpisode,
 };
 
-interface Ctx { app: PanelApp; cookies: Map<string, string> }
+interface Ctx {
+  app: PanelApp;
+  cookies: Map<string, string>;
+}
 type Credentials = { url: string; headers: http.OutgoingHttpHeaders };
 const plain = (ctx: Ctx, r: Route): string => ctx.app.url(r.kind, r.path(fileIdOf[r.kind]));
 const apiKey = (ctx: Ctx, r: Route, u: PanelUser): Credentials => ({ url: plain(ctx, r), headers: { 'x-api-key': u.apiKey } });
@@ -62,7 +92,12 @@ function tamper(url: string): string {
 }
 
 /** A principal: how it asks, and the status it must get on a private route and on the public enclosure (null: not applicable). */
-interface Principal { name: string; creds(ctx: Ctx, r: Route): Credentials; private: number; public: number | null }
+interface Principal {
+  name: string;
+  creds(ctx: Ctx, r: Route): Credentials;
+  private: number;
+  public: number | null;
+}
 const PRINCIPALS: Principal[] = [
   { name: 'anonymous', creds: (ctx, r) => ({ url: plain(ctx, r), headers: {} }), private: 401, public: 200 },
   { name: 'API key of a user with the permission', creds: (ctx, r) => apiKey(ctx, r, r.holder), private: 200, public: 200 },
@@ -200,7 +235,9 @@ for (const config of CONFIGS) {
       const bravo = fixtureBytes(FIXTURES.bravoRecording);
       assertRefused(await request(url, { headers: { cookie: ctx.cookies.get(USERS.alphaAdmin.id) } }), 404, bravo);
       assertRefused(await request(url, { headers: { 'x-api-key': USERS.globalAdmin.apiKey } }), 404, bravo);
-      const own = await request(ctx.app.url('recording', PATHS.recording('bravo', IDS.bravoStreamer, IDS.bravoBroadcast)), { headers: { authorization: `Bearer ${USERS.bravoDj.token}` } });
+      const own = await request(ctx.app.url('recording', PATHS.recording('bravo', IDS.bravoStreamer, IDS.bravoBroadcast)), {
+        headers: { authorization: `Bearer ${USERS.bravoDj.token}` },
+      });
       assert.equal(own.status, 200, 'served through its own station');
       assert.ok(own.body.equals(bravo));
     });

@@ -17,7 +17,9 @@ const SIZE = 3 * 1024 * 1024;
 const cfg = s3TestConfig();
 const setup = createTestS3Client().client;
 const client = createS3Client({
-  endpoint: cfg.endpoint, region: cfg.region, forcePathStyle: cfg.forcePathStyle,
+  endpoint: cfg.endpoint,
+  region: cfg.region,
+  forcePathStyle: cfg.forcePathStyle,
   credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
 });
 const prefix = `routes-nginx-${Date.now().toString(36)}/`;
@@ -40,8 +42,10 @@ before(async () => {
     storages,
     catalog: {
       episode: ({ episode }) =>
-        episode === '1' ? { station: 'alpha', storage: 'disk', key: 'episode one.mp3', filename: 'Episode 1.mp3', public: true }
-          : episode === '2' ? { station: 'alpha', storage: 's3', key: 'episode two.mp3', filename: 'Épisode 2.mp3', public: true }
+        episode === '1'
+          ? { station: 'alpha', storage: 'disk', key: 'episode one.mp3', filename: 'Episode 1.mp3', public: true }
+          : episode === '2'
+            ? { station: 'alpha', storage: 's3', key: 'episode two.mp3', filename: 'Épisode 2.mp3', public: true }
             : null,
     },
     onDownload: (e) => void events.push(e),
@@ -72,7 +76,10 @@ const lastEvent = async (): Promise<DownloadEvent> => {
 };
 
 describe('public enclosures handed to nginx', () => {
-  for (const [n, label] of [[1, 'local file'], [2, 'S3 object']] as const) {
+  for (const [n, label] of [
+    [1, 'local file'],
+    [2, 'S3 object'],
+  ] as const) {
     test(`${label}: CORS, CORP and the request id survive the hand-off`, async () => {
       events.length = 0;
       const r = await request(enclosure(n), { headers: { range: 'bytes=0-1', origin: 'https://podcasts.example' } });

@@ -21,7 +21,9 @@ const enclosure = (app: PanelApp, episode: string = IDS.publishedEpisode): strin
 
 function assertCors(r: FullResult): void {
   assert.equal(r.headers['access-control-allow-origin'], '*');
-  const exposed = String(r.headers['access-control-expose-headers']).split(',').map((h) => h.trim().toLowerCase());
+  const exposed = String(r.headers['access-control-expose-headers'])
+    .split(',')
+    .map((h) => h.trim().toLowerCase());
   for (const h of ['content-range', 'content-length', 'accept-ranges']) assert.ok(exposed.includes(h), `exposes ${h}: ${exposed.join(', ')}`);
   assert.equal(r.headers['cross-origin-resource-policy'], 'cross-origin');
 }
@@ -60,7 +62,9 @@ for (const version of ['v5', 'v4'] as const) {
       assert.equal(r.body.length, 0);
       assert.equal(r.headers['access-control-allow-origin'], '*');
       assert.match(String(r.headers['access-control-allow-methods']), /\bGET\b/);
-      const allowed = String(r.headers['access-control-allow-headers']).split(',').map((h) => h.trim().toLowerCase());
+      const allowed = String(r.headers['access-control-allow-headers'])
+        .split(',')
+        .map((h) => h.trim().toLowerCase());
       assert.ok(allowed.includes('range'), `allowed headers: ${allowed.join(', ')}`);
       assert.equal(r.headers['content-disposition'], undefined);
     });
@@ -107,7 +111,11 @@ describe('cookies set by host middleware before the router', () => {
   test('a Set-Cookie set eagerly (res.setHeader) before the router is removed from the enclosure', async () => {
     const app = await startPanelApp({
       express: 'v5',
-      beforeRouter: (host) => host.use((_req, res, next) => { res.setHeader('Set-Cookie', 'tracking=1; Path=/'); next(); }),
+      beforeRouter: (host) =>
+        host.use((_req, res, next) => {
+          res.setHeader('Set-Cookie', 'tracking=1; Path=/');
+          next();
+        }),
     });
     try {
       const r = await request(enclosure(app));

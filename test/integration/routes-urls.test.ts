@@ -35,7 +35,12 @@ describe('files.url', () => {
     const media = files.url.media({ station: 'alpha', id: IDS.alphaMedia });
     const episode = files.url.episode({ station: 'alpha', podcast: IDS.podcast, episode: IDS.publishedEpisode });
     const enclosure = files.url.publicEpisode({ station: 'alpha', podcast: IDS.podcast, episode: IDS.publishedEpisode, ext: 'mp3' });
-    for (const [url, headers] of [[rec, as], [media, as], [episode, as], [enclosure, {}]] as const) {
+    for (const [url, headers] of [
+      [rec, as],
+      [media, as],
+      [episode, as],
+      [enclosure, {}],
+    ] as const) {
       const r = await request(`${app.origin}${url}`, { headers: { ...headers, range: 'bytes=0-1' } });
       assert.equal(r.status, 206, url);
     }
@@ -48,9 +53,16 @@ describe('files.url', () => {
   test('refuses ids that would point elsewhere, and bad bases', () => {
     assert.throws(() => app.files.url.media({ station: 'alpha', id: '../1' }), /url\.media: invalid id/);
     assert.throws(() => app.files.url.media({ station: 'alpha', id: '1' }, { base: 'javascript:alert(1)' }), /base must be/);
-    assert.throws(() => createStationFiles({
-      authorize: () => true, storages: { s: localStorage({ root: '/tmp' }) }, catalog: { mediaFile: () => null }, baseUrl: 'api',
-    }), /baseUrl/);
+    assert.throws(
+      () =>
+        createStationFiles({
+          authorize: () => true,
+          storages: { s: localStorage({ root: '/tmp' }) },
+          catalog: { mediaFile: () => null },
+          baseUrl: 'api',
+        }),
+      /baseUrl/,
+    );
   });
 
   test('a signed URL with a subject serves without a session and names its subject in the event; a changed subject is refused', async () => {
@@ -79,13 +91,18 @@ describe('download events', () => {
     assert.deepEqual(e1.served, { start: 10, end: 19 });
 
     const cookie = await app.login(USERS.alphaPodcaster);
-    const full = await request(`${app.origin}${app.files.url.episode({ station: 'alpha', podcast: IDS.podcast, episode: IDS.publishedEpisode })}`, { headers: { cookie } });
+    const full = await request(`${app.origin}${app.files.url.episode({ station: 'alpha', podcast: IDS.podcast, episode: IDS.publishedEpisode })}`, {
+      headers: { cookie },
+    });
     const e2 = await app.eventFor(String(full.headers['x-request-id']));
     assert.equal(e2.via, 'session');
     assert.deepEqual(e2.ids, { station: 'alpha', podcast: IDS.podcast, episode: IDS.publishedEpisode });
     assert.deepEqual(e2.served, { start: 0, end: FIXTURES.publishedEpisode.size - 1 });
 
-    const head = await request(`${app.origin}${app.files.url.publicEpisode({ station: 'alpha', podcast: IDS.podcast, episode: IDS.publishedEpisode, ext: 'mp3' })}`, { method: 'HEAD' });
+    const head = await request(
+      `${app.origin}${app.files.url.publicEpisode({ station: 'alpha', podcast: IDS.podcast, episode: IDS.publishedEpisode, ext: 'mp3' })}`,
+      { method: 'HEAD' },
+    );
     const e3 = await app.eventFor(String(head.headers['x-request-id']));
     assert.equal(e3.via, 'public');
     assert.equal(e3.authenticated, false);
@@ -112,4 +129,3 @@ describe('onUnauthenticated', () => {
     assert.equal(wrong.status, 403, 'a user without the permission is not redirected');
   });
 });
-

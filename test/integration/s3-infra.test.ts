@@ -3,9 +3,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import {
-  createTestS3Client, deterministicRange, ensureBucket, putObjectStream, s3TestConfig, sha256OfRange,
-} from '../support/s3';
+import { createTestS3Client, deterministicRange, ensureBucket, putObjectStream, s3TestConfig, sha256OfRange } from '../support/s3';
 import { startNginx } from '../support/nginx';
 import { request, requestHash } from '../support/http';
 

@@ -36,7 +36,9 @@ before(async () => {
     idleTimeoutMs: 1500,
   });
   const storage = s3Storage({
-    client, bucket: cfg.bucket, prefix,
+    client,
+    bucket: cfg.bucket,
+    prefix,
     resume: { attempts: 3, backoffMs: 50 },
     onResume: ({ attempt, offset }) => void resumes.push({ attempt, offset }),
   });
@@ -88,7 +90,10 @@ describe('when S3 fails mid-body', () => {
     assert.equal(result.outcome, 'failed');
     assert.equal(resumes.length, 3, 'every attempt was used');
     const offsets = resumes.map((r) => r.offset);
-    assert.ok(offsets.every((o, i) => i === 0 || o > (offsets[i - 1] as number)), 'each attempt carried the download further');
+    assert.ok(
+      offsets.every((o, i) => i === 0 || o > (offsets[i - 1] as number)),
+      'each attempt carried the download further',
+    );
     assert.ok((result.bytesSent ?? 0) > (offsets[2] as number));
   });
 

@@ -7,9 +7,7 @@ import http from 'node:http';
 import { s3Storage } from '../../lib/entry/s3';
 import { startFileApp, type FileApp } from '../support/file-app';
 import { request, requestAbortAfter, requestHash } from '../support/http';
-import {
-  createTestS3Client, deterministicRange, ensureBucket, killRadosgw, putObjectStream, restartRadosgw, s3TestConfig, sha256OfRange,
-} from '../support/s3';
+import { createTestS3Client, deterministicRange, ensureBucket, killRadosgw, putObjectStream, restartRadosgw, s3TestConfig, sha256OfRange } from '../support/s3';
 
 const MiB = 1024 * 1024;
 const BIG = 64 * MiB;
@@ -138,11 +136,14 @@ describe('S3 requests per download', () => {
   async function commandsDuring(fn: () => Promise<void>): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     const name = `count-${Math.random()}`;
-    client.middlewareStack.add((next, context) => async (args) => {
-      const command = String(context.commandName);
-      counts[command] = (counts[command] ?? 0) + 1;
-      return next(args);
-    }, { step: 'initialize', name });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const command = String(context.commandName);
+        counts[command] = (counts[command] ?? 0) + 1;
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
     try {
       await fn();
     } finally {
@@ -216,7 +217,9 @@ describe('when the S3 server dies mid-download', () => {
           res.pause(); // hold the stream back so the server is mid-body when radosgw dies
           killRadosgw().then(() => res.resume(), reject);
         });
-        res.on('data', (c: Buffer) => { bytes += c.length; });
+        res.on('data', (c: Buffer) => {
+          bytes += c.length;
+        });
         res.on('error', () => undefined);
         res.on('close', () => resolve({ bytes, complete: res.complete }));
       });

@@ -83,15 +83,17 @@ async function downloadAndKill(
   let smallDone = 0;
   let killedAt = 0;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const seen = await Promise.all(jobs.map(async (job, i): Promise<Seen> => {
-    const pace = { delayMs: job.large ? 20 : 3 + (i % 5) };
-    const result = await pacedGet(job.url, { pace, headers, timeoutMs: 30_000 }).catch(() => null);
-    if (!job.large && result?.complete && ++smallDone === Math.ceil(SMALL / 2)) {
-      child.kill('SIGKILL');
-      killedAt = performance.now();
-    }
-    return { id: result?.headers['x-request-id'] as string | undefined, size: job.size, large: job.large, result };
-  }));
+  const seen = await Promise.all(
+    jobs.map(async (job, i): Promise<Seen> => {
+      const pace = { delayMs: job.large ? 20 : 3 + (i % 5) };
+      const result = await pacedGet(job.url, { pace, headers, timeoutMs: 30_000 }).catch(() => null);
+      if (!job.large && result?.complete && ++smallDone === Math.ceil(SMALL / 2)) {
+        child.kill('SIGKILL');
+        killedAt = performance.now();
+      }
+      return { id: result?.headers['x-request-id'] as string | undefined, size: job.size, large: job.large, result };
+    }),
+  );
   await exited;
   return { seen, killedAt, allClosedMs: Math.max(...seen.map((s) => s.result?.endedAt ?? 0)) - killedAt };
 }
@@ -119,9 +121,11 @@ describe('kill -9 of a server logging with jsonLinesLog', () => {
     const { child, ready } = await startChild(['log', root, logFile, witnessFile], 30_000);
     const base = `http://127.0.0.1:${ready.port}/api/station/st/file`;
     for (let i = 0; i < DOWNLOADS; i++) {
-      jobs.push(i < LARGE
-        ? { url: `${base}/large/play`, size: 64 * MiB, large: true }
-        : { url: `${base}/small-${i - LARGE}/play`, size: (i - LARGE + 1) * 16 * KiB, large: false });
+      jobs.push(
+        i < LARGE
+          ? { url: `${base}/large/play`, size: 64 * MiB, large: true }
+          : { url: `${base}/small-${i - LARGE}/play`, size: (i - LARGE + 1) * 16 * KiB, large: false },
+      );
     }
     const { seen, killedAt, allClosedMs } = await downloadAndKill(child, jobs, {});
 
@@ -150,7 +154,13 @@ describe('kill -9 of a server logging with jsonLinesLog', () => {
     figure(t, 'durability-kill9', name('events emitted but lost (queued at the kill)'), emitted.length - lines.length, 'events');
     figure(t, 'durability-kill9', name('completed downloads missing from the log'), missing.length, 'downloads');
     figure(t, 'durability-kill9', name('… of which emitted before the kill'), lost.length, 'downloads');
-    figure(t, 'durability-kill9', name('longest a client had a download complete before the kill without a line'), Math.round(Math.max(0, ...missing.map(lag))), 'ms');
+    figure(
+      t,
+      'durability-kill9',
+      name('longest a client had a download complete before the kill without a line'),
+      Math.round(Math.max(0, ...missing.map(lag))),
+      'ms',
+    );
     figure(t, 'durability-kill9', name('kill to every client closed'), Math.round(allClosedMs), 'ms');
     t.diagnostic(`missing (ms between the client's completion and the kill): ${JSON.stringify(missing.map((s) => Math.round(lag(s))))}`);
 
@@ -199,17 +209,30 @@ describe('kill -9 of the demo panel (SQLite history)', () => {
       figure(t, 'durability-kill9', name('completed downloads without a row'), missing.length, 'downloads');
       figure(t, 'durability-kill9', name('… of which the client saw complete before the kill'), missing.filter((s) => lag(s) >= 0).length, 'downloads');
       figure(t, 'durability-kill9', name('kill to every client closed'), Math.round(allClosedMs), 'ms');
-      figure(t, 'durability-kill9', name('longest a client had a download complete before the kill without a row'), Math.round(Math.max(0, ...missing.map(lag))), 'ms');
+      figure(
+        t,
+        'durability-kill9',
+        name('longest a client had a download complete before the kill without a row'),
+        Math.round(Math.max(0, ...missing.map(lag))),
+        'ms',
+      );
       t.diagnostic(`missing (ms between the client's completion and the kill): ${JSON.stringify(missing.map((s) => Math.round(lag(s))))}`);
       assert.equal(integrity, 'ok');
-      assert.deepEqual(inserted.filter((id) => row.get(id) === undefined), [], 'every insert that returned survived the kill');
+      assert.deepEqual(
+        inserted.filter((id) => row.get(id) === undefined),
+        [],
+        'every insert that returned survived the kill',
+      );
       assert.ok(largeInFlight > 0, 'the kill came mid-way');
       for (const s of completed) {
         const r = row.get(s.id as string);
         if (r) assert.deepEqual([r.outcome, r.bytes_sent], ['completed', s.size]);
       }
-      assert.deepEqual(missing.filter((s) => lag(s) >= GRACE_MS).map((s) => Math.round(lag(s))), [],
-        `every download seen complete ${GRACE_MS} ms before the kill has a row`);
+      assert.deepEqual(
+        missing.filter((s) => lag(s) >= GRACE_MS).map((s) => Math.round(lag(s))),
+        [],
+        `every download seen complete ${GRACE_MS} ms before the kill has a row`,
+      );
     } finally {
       db.close();
     }

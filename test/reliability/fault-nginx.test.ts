@@ -18,7 +18,9 @@ const SIZE = 200_000;
 const cfg = s3TestConfig();
 const setup = createTestS3Client().client;
 const client = createS3Client({
-  endpoint: cfg.endpoint, region: cfg.region, forcePathStyle: cfg.forcePathStyle,
+  endpoint: cfg.endpoint,
+  region: cfg.region,
+  forcePathStyle: cfg.forcePathStyle,
   credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
 });
 const prefix = `fault-nginx-${Date.now().toString(36)}/`;
@@ -130,7 +132,13 @@ describe('nginx misconfigured', () => {
         assert.ok(ms < 3000, `took ${Math.round(ms)} ms`);
       }
       const log = nginx.errorLog();
-      t.diagnostic(log.split('\n').filter((l) => /upstream/.test(l)).map((l) => l.replace(/^.*\[(\w+)\]/, '[$1]').slice(0, 160)).join('\n'));
+      t.diagnostic(
+        log
+          .split('\n')
+          .filter((l) => /upstream/.test(l))
+          .map((l) => l.replace(/^.*\[(\w+)\]/, '[$1]').slice(0, 160))
+          .join('\n'),
+      );
       assert.match(log, /connect\(\) failed \(111: Connection refused\) while connecting to upstream/);
       // Local hand-offs through the same nginx are unaffected.
       const local = await request(`${nginx.url}/local/show.mp3?refused`);

@@ -14,8 +14,15 @@ import { localStorage, type ObjectMeta, type Storage } from '../../lib';
 import { startFileApp, type FileApp } from '../support/file-app';
 import { request } from '../support/http';
 import {
-  createTestS3Client, deterministicRange, ensureBucket, killRadosgw, putObjectStream, restartRadosgw, s3TestConfig,
-  sha256OfRange, writeDeterministicFile,
+  createTestS3Client,
+  deterministicRange,
+  ensureBucket,
+  killRadosgw,
+  putObjectStream,
+  restartRadosgw,
+  s3TestConfig,
+  sha256OfRange,
+  writeDeterministicFile,
 } from '../support/s3';
 import { pacedGet, until, type Pace } from './support/fault-clients';
 import { figure, scaled } from './support/fault-figures';
@@ -53,11 +60,19 @@ describe('radosgw killed with downloads in flight', () => {
   const resumes: number[] = [];
   before(async () => {
     client = createS3Client({
-      endpoint: cfg.endpoint, region: cfg.region, forcePathStyle: true, credentials,
-      maxSockets: 64, idleTimeoutMs: 2000, connectionTimeoutMs: 1000,
+      endpoint: cfg.endpoint,
+      region: cfg.region,
+      forcePathStyle: true,
+      credentials,
+      maxSockets: 64,
+      idleTimeoutMs: 2000,
+      connectionTimeoutMs: 1000,
     });
     const s3 = s3Storage({
-      client, bucket: cfg.bucket, prefix, resume: { attempts: 2, backoffMs: 100 },
+      client,
+      bucket: cfg.bucket,
+      prefix,
+      resume: { attempts: 2, backoffMs: 100 },
       onResume: ({ attempt }) => void resumes.push(attempt),
     });
     app = await startFileApp({ s3, local: localStorage({ root }) });
@@ -72,7 +87,8 @@ describe('radosgw killed with downloads in flight', () => {
     const progress = new Array<number>(DOWNLOADS).fill(0);
     const started = performance.now();
     const downloads = Array.from({ length: DOWNLOADS }, (_, i) =>
-      pacedGet(`${app.url}/s3/big.bin?kill=${i}`, { pace, onProgress: (b) => void (progress[i] = b), timeoutMs: 30_000 }));
+      pacedGet(`${app.url}/s3/big.bin?kill=${i}`, { pace, onProgress: (b) => void (progress[i] = b), timeoutMs: 30_000 }),
+    );
     await until(() => progress.every((b) => b >= 2 * MiB), 60_000, 'every client to be 2 MiB in');
     radosgwDown = true;
     await killRadosgw();
@@ -123,11 +139,19 @@ describe('radosgw restarted within the resume budget', () => {
   // doubling backoff". 4 attempts from 500 ms wait 0.5 + 1 + 2 + 4 s: a 2.5 s restart fits.
   test('a download in flight rides out a short outage: complete and byte-exact', async (t) => {
     const client = createS3Client({
-      endpoint: cfg.endpoint, region: cfg.region, forcePathStyle: true, credentials, idleTimeoutMs: 2000, connectionTimeoutMs: 1000,
+      endpoint: cfg.endpoint,
+      region: cfg.region,
+      forcePathStyle: true,
+      credentials,
+      idleTimeoutMs: 2000,
+      connectionTimeoutMs: 1000,
     });
     const resumes: { attempt: number; cause: string }[] = [];
     const s3 = s3Storage({
-      client, bucket: cfg.bucket, prefix, resume: { attempts: 4, backoffMs: 500 },
+      client,
+      bucket: cfg.bucket,
+      prefix,
+      resume: { attempts: 4, backoffMs: 500 },
       onResume: ({ attempt, cause }) => void resumes.push({ attempt, cause: String((cause as Error)?.message ?? cause) }),
     });
     const app = await startFileApp({ s3 });
@@ -168,13 +192,27 @@ describe('a slow or stuck S3 (throttling proxy)', () => {
     agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
     // What createS3Client builds, on an agent the test can inspect.
     client = new S3Client({
-      endpoint: proxy.url, region: cfg.region, forcePathStyle: true, credentials,
-      requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+      endpoint: proxy.url,
+      region: cfg.region,
+      forcePathStyle: true,
+      credentials,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
       requestHandler: new NodeHttpHandler({
-        httpAgent: agent, connectionTimeout: 1000, socketTimeout: IDLE_MS, requestTimeout: IDLE_MS, throwOnRequestTimeout: true,
+        httpAgent: agent,
+        connectionTimeout: 1000,
+        socketTimeout: IDLE_MS,
+        requestTimeout: IDLE_MS,
+        throwOnRequestTimeout: true,
       }),
     });
-    const s3 = s3Storage({ client, bucket: cfg.bucket, prefix, resume: { attempts: 2, backoffMs: 100 }, onResume: ({ attempt }) => void resumes.push(attempt) });
+    const s3 = s3Storage({
+      client,
+      bucket: cfg.bucket,
+      prefix,
+      resume: { attempts: 2, backoffMs: 100 },
+      onResume: ({ attempt }) => void resumes.push(attempt),
+    });
     app = await startFileApp({ s3 });
   });
   after(async () => {
@@ -221,7 +259,7 @@ describe('a slow or stuck S3 (throttling proxy)', () => {
     figure(t, 'fault-s3', 'throttled upstream: throughput', Number((MID / MiB / seconds).toFixed(2)), 'MiB/s');
     assert.equal(r.complete, true);
     assert.equal(r.sha256, await sha256OfRange('fault-mid', MID, 0, MID - 1));
-    assert.ok(seconds > MID / (rateKiBps * 1024) * 0.8, 'the proxy did throttle');
+    assert.ok(seconds > (MID / (rateKiBps * 1024)) * 0.8, 'the proxy did throttle');
     assert.equal(resumes.length, 0, 'a moving upstream never trips the idle timeout');
     assert.equal((await app.resultFor('/s3/mid.bin?throttled')).outcome, 'completed');
   });
@@ -258,8 +296,7 @@ describe('an object replaced between metadata and body', () => {
     client.destroy();
   });
 
-  const isVersion = (body: Buffer, seed: string, size: number): boolean =>
-    body.length === size && body.equals(deterministicRange(seed, size, 0, size - 1));
+  const isVersion = (body: Buffer, seed: string, size: number): boolean => body.length === size && body.equals(deterministicRange(seed, size, 0, size - 1));
 
   test('replaced once: a fresh, complete response of the new version only', async () => {
     await put('swap-once.bin', 'v1', V1);

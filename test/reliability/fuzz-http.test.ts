@@ -31,7 +31,12 @@ fc.configureGlobal({ seed: SEED });
 
 // name, size, weight; `old.bin` (mtime in 1985) only on disk: S3 sets its own dates.
 const FILES: [string, number, number][] = [
-  ['empty.bin', 0, 10], ['one.bin', 1, 10], ['small.bin', 100, 20], ['mid.bin', 65_537, 14], ['big.bin', 1024 * 1024, 4], ['old.bin', 777, 10],
+  ['empty.bin', 0, 10],
+  ['one.bin', 1, 10],
+  ['small.bin', 100, 20],
+  ['mid.bin', 65_537, 14],
+  ['big.bin', 1024 * 1024, 4],
+  ['old.bin', 777, 10],
 ];
 const MTIME = new Date('2024-03-10T12:34:56.789Z'); // the .789 must not leak into Last-Modified or If-Range dates
 const OLD_MTIME = new Date('1985-03-10T08:09:10.500Z');
@@ -85,7 +90,12 @@ after(async () => {
 /** JSON with every non-ASCII character escaped (a NBSP must not pass for a space). */
 const printable = (x: unknown): string => JSON.stringify(x).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
-interface Failure { violation: string; worker: number; index: number; input: FuzzCase }
+interface Failure {
+  violation: string;
+  worker: number;
+  index: number;
+  input: FuzzCase;
+}
 
 /** Runs `cases` cases with IN_FLIGHT concurrent fast-check runners, recording (not throwing) violations. */
 async function fuzz(t: TestContext, target: FuzzTarget, cases: number): Promise<void> {
@@ -97,22 +107,34 @@ async function fuzz(t: TestContext, target: FuzzTarget, cases: number): Promise<
   let requests = 0;
   const started = Date.now();
   const seedOf = (w: number): number => (SEED + w * 1_000_003) | 0;
-  await Promise.all(Array.from({ length: IN_FLIGHT }, async (_x, worker) => {
-    let index = 0;
-    const out = await fc.check(fc.asyncProperty(arb, async (input) => {
-      const at = index++;
-      const r = await runCase(target, input);
-      done++;
-      requests += r.requests;
-      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-      for (const violation of r.violations) failures.push({ violation, worker, index: at, input });
-    }), { seed: seedOf(worker), numRuns: perWorker });
-    if (out.failed) throw new Error(fc.defaultReportMessage(out) ?? 'fast-check run failed');
-  }));
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async (_x, worker) => {
+      let index = 0;
+      const out = await fc.check(
+        fc.asyncProperty(arb, async (input) => {
+          const at = index++;
+          const r = await runCase(target, input);
+          done++;
+          requests += r.requests;
+          statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+          for (const violation of r.violations) failures.push({ violation, worker, index: at, input });
+        }),
+        { seed: seedOf(worker), numRuns: perWorker },
+      );
+      if (out.failed) throw new Error(fc.defaultReportMessage(out) ?? 'fast-check run failed');
+    }),
+  );
   const seconds = (Date.now() - started) / 1000;
-  t.diagnostic(`${target.name}: ${done} cases, ${requests} requests in ${seconds.toFixed(1)} s (${Math.round(requests / seconds)} req/s), ` +
-    `${IN_FLIGHT} in flight; seed ${SEED} (FUZZ_SEED=${SEED} to reproduce)`);
-  t.diagnostic(`${target.name}: statuses ${[...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(', ')}`);
+  t.diagnostic(
+    `${target.name}: ${done} cases, ${requests} requests in ${seconds.toFixed(1)} s (${Math.round(requests / seconds)} req/s), ` +
+      `${IN_FLIGHT} in flight; seed ${SEED} (FUZZ_SEED=${SEED} to reproduce)`,
+  );
+  t.diagnostic(
+    `${target.name}: statuses ${[...statuses]
+      .sort((a, b) => a[0] - b[0])
+      .map(([s, n]) => `${s}×${n}`)
+      .join(', ')}`,
+  );
   if (failures.length === 0) return;
 
   // One replay per kind of failure, from its worker's seed and run index: fast-check shrinks it.
@@ -127,11 +149,14 @@ async function fuzz(t: TestContext, target: FuzzTarget, cases: number): Promise<
     const first = list[0] as Failure;
     let message = `${kind}: ${list.length} case(s); first: ${first.violation}\n  request: ${printable(first.input)}`;
     if (report.length < 6) {
-      const replay = await fc.check(fc.asyncProperty(arb, async (input) => {
-        const r = await runCase(target, input);
-        const same = r.violations.filter((x) => signatureOf(x) === kind);
-        if (same.length > 0) throw new Error(same.join('\n'));
-      }), { seed: seedOf(first.worker), path: String(first.index), numRuns: perWorker });
+      const replay = await fc.check(
+        fc.asyncProperty(arb, async (input) => {
+          const r = await runCase(target, input);
+          const same = r.violations.filter((x) => signatureOf(x) === kind);
+          if (same.length > 0) throw new Error(same.join('\n'));
+        }),
+        { seed: seedOf(first.worker), path: String(first.index), numRuns: perWorker },
+      );
       message += replay.failed
         ? `\n  shrunk: ${printable(replay.counterexample?.[0])}\n  fast-check: ${fc.defaultReportMessage(replay) ?? ''}`
         : '\n  (did not fail again on replay)';
@@ -146,7 +171,11 @@ async function fuzz(t: TestContext, target: FuzzTarget, cases: number): Promise<
 describe('HTTP header fuzzing against real servers', { concurrency: true }, () => {
   test('the reference model agrees with the RFC examples it was written from', () => {
     const f = { size: 1000, etag: '"abc"', lastModified: 784111777 };
-    const one = (req: Partial<FuzzCase>): string => allowedOutcomes({ method: 'GET', ...req }, f, Date.parse('2026-11-29T00:00:00Z')).map(describeOutcome).sort().join('|');
+    const one = (req: Partial<FuzzCase>): string =>
+      allowedOutcomes({ method: 'GET', ...req }, f, Date.parse('2026-11-29T00:00:00Z'))
+        .map(describeOutcome)
+        .sort()
+        .join('|');
     assert.equal(one({ range: 'bytes=0-499' }), '206 0-499');
     assert.equal(one({ range: 'bytes=-500' }), '206 500-999');
     assert.equal(one({ range: 'bytes=9500-' }), '416');
@@ -167,7 +196,10 @@ describe('HTTP header fuzzing against real servers', { concurrency: true }, () =
   // The nginx + localStorage target is not fuzzed against the model: nginx evaluates Range and
   // the preconditions of malformed requests by its own rules (README, Behind nginx: a documented
   // limit; the suite checks the well-formed cases through nginx in hostile-input and integration).
-  for (const [name, share] of [['localStorage', 0.6], ['s3Storage', 0.4]] as const) {
+  for (const [name, share] of [
+    ['localStorage', 0.6],
+    ['s3Storage', 0.4],
+  ] as const) {
     test(`${name}: ${Math.round(TOTAL * share)} random requests keep every invariant and match the model`, async (t) => {
       const target = targets.find((x) => x.name === name) as FuzzTarget;
       await fuzz(t, target, Math.round(TOTAL * share));

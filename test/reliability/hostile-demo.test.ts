@@ -30,14 +30,17 @@ let demo: DemoApp;
 let server: Server;
 let base = '';
 
-before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'hostile-demo-'));
-  demo = await createDemoApp(readConfig({ DATA_DIR: path.join(dir, 'data') }), { accessLog: false });
-  server = await new Promise<Server>((resolve) => {
-    const s = demo.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}, { timeout: 120_000 });
+before(
+  async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hostile-demo-'));
+    demo = await createDemoApp(readConfig({ DATA_DIR: path.join(dir, 'data') }), { accessLog: false });
+    server = await new Promise<Server>((resolve) => {
+      const s = demo.app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  },
+  { timeout: 120_000 },
+);
 
 after(async () => {
   server?.closeAllConnections();
@@ -114,7 +117,10 @@ test(TEST, { timeout: 600_000 }, async (t) => {
   assert.ok((statuses.get(429) ?? 0) > 0, 'the attacked account was locked');
   assert.ok(hashStats().peak <= 2, `hash peak ${hashStats().peak}`);
 
-  for (const [name, times] of [['quiet', quiet], ['flood', loaded]] as const) {
+  for (const [name, times] of [
+    ['quiet', quiet],
+    ['flood', loaded],
+  ] as const) {
     figure(t, TEST, `bytes=0-1 latency p50, ${name}`, round(quantile(times, 0.5)), 'ms');
     figure(t, TEST, `bytes=0-1 latency p95, ${name}`, round(quantile(times, 0.95)), 'ms');
     figure(t, TEST, `bytes=0-1 latency max, ${name}`, round(times.at(-1) ?? NaN), 'ms');

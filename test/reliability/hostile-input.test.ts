@@ -16,7 +16,15 @@ import { FIXTURES, USERS, fixtureBytes, startPanelApp, type PanelApp } from '../
 import { freePort, startNginx, type NginxInstance } from '../support/nginx';
 import { createTestS3Client, deterministicRange, ensureBucket, s3TestConfig } from '../support/s3';
 import {
-  HOSTILE_NAMES, dispositionProblems, headerOf, hostileBytes, rawRequest, startMiniApp, writeHostileFiles, type MiniApp, type RawReply,
+  HOSTILE_NAMES,
+  dispositionProblems,
+  headerOf,
+  hostileBytes,
+  rawRequest,
+  startMiniApp,
+  writeHostileFiles,
+  type MiniApp,
+  type RawReply,
 } from './support/hostile-apps';
 import { BRAVO_RECORDING, ESCAPING_KEYS, OVERSIZED, PATHS, SEGMENTS, signedLinkCases } from './support/hostile-cases';
 
@@ -26,7 +34,9 @@ process.env.NODE_ENV ??= 'test';
 const cfg = s3TestConfig();
 const setup = createTestS3Client().client;
 const client = createS3Client({
-  endpoint: cfg.endpoint, region: cfg.region, forcePathStyle: cfg.forcePathStyle,
+  endpoint: cfg.endpoint,
+  region: cfg.region,
+  forcePathStyle: cfg.forcePathStyle,
   credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
 });
 const base = `hostile-${Date.now().toString(36)}`;
@@ -36,8 +46,12 @@ const secret = (name: string): Buffer => deterministicRange(`secret:${name}`, 40
 const OK_BYTES = deterministicRange('ok.bin', 5000, 0, 4999);
 const M11 = fixtureBytes(FIXTURES.alphaMedia);
 // Every file either server could send: a refusal must contain none of them.
-const ALL_FILES = [...Object.values(FIXTURES).map(fixtureBytes), ...HOSTILE_NAMES.map(hostileBytes), OK_BYTES,
-  ...['other', 'parent', 'root', 'outside'].map(secret)];
+const ALL_FILES = [
+  ...Object.values(FIXTURES).map(fixtureBytes),
+  ...HOSTILE_NAMES.map(hostileBytes),
+  OK_BYTES,
+  ...['other', 'parent', 'root', 'outside'].map(secret),
+];
 
 let dir: string;
 let panel: PanelApp;
@@ -47,20 +61,30 @@ let nginx: NginxInstance;
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'sf-hostile-'));
   // Local layout mirrors the S3 one: <dir>/media is a storage root, the secrets sit around it.
-  for (const [file, bytes] of [['media/ok.bin', OK_BYTES], ['other-prefix/secret.bin', secret('other')], ['secret.bin', secret('parent')],
-    ['outside.bin', secret('outside')], ['media/m11.mp3', M11]] as const) {
+  for (const [file, bytes] of [
+    ['media/ok.bin', OK_BYTES],
+    ['other-prefix/secret.bin', secret('other')],
+    ['secret.bin', secret('parent')],
+    ['outside.bin', secret('outside')],
+    ['media/m11.mp3', M11],
+  ] as const) {
     await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
     await writeFile(path.join(dir, file), bytes);
   }
   await writeHostileFiles(path.join(dir, 'names'));
   await ensureBucket(setup, cfg.bucket);
-  for (const [Key, Body] of [[`${base}/media/ok.bin`, OK_BYTES], [`${base}/other-prefix/secret.bin`, secret('other')],
-    [`${base}/secret.bin`, secret('parent')], ['secret.bin', secret('root')]] as const) {
+  for (const [Key, Body] of [
+    [`${base}/media/ok.bin`, OK_BYTES],
+    [`${base}/other-prefix/secret.bin`, secret('other')],
+    [`${base}/secret.bin`, secret('parent')],
+    ['secret.bin', secret('root')],
+  ] as const) {
     await setup.send(new PutObjectCommand({ Bucket: cfg.bucket, Key, Body }));
   }
   const s3 = { client, bucket: cfg.bucket, prefix: `${base}/media/` };
   panel = await startPanelApp({
-    express: 'v5', publicRateLimit: false,
+    express: 'v5',
+    publicRateLimit: false,
     storages: { s3: s3Storage(s3), esc: localStorage({ root: path.join(dir, 'media') }), names: localStorage({ root: path.join(dir, 'names') }) },
   });
   const storages = {
@@ -124,9 +148,13 @@ const PANEL_ROUTES = [
 describe('ids and paths', () => {
   for (const target of ['panel', 'nginx'] as const) {
     test(`${target}: ${SEGMENTS.length} hostile segments in every id position, and path tricks: 400/404 (401 first when anonymous)`, async (t) => {
-      const [origin, m11, auth] = target === 'panel' ? [panel.origin, '/api/station/alpha/file/m11/play', ADMIN] : [nginx.url, '/station/alpha/file/m11/play', KEY];
+      const [origin, m11, auth] =
+        target === 'panel' ? [panel.origin, '/api/station/alpha/file/m11/play', ADMIN] : [nginx.url, '/station/alpha/file/m11/play', KEY];
       const routes = target === 'panel' ? PANEL_ROUTES : [{ ids: ['alpha', 'm11'], build: (i: string[]) => `/station/${i[0]}/file/${i[1]}/play`, open: false }];
-      const creds: { auth: [string, string][]; anonymous: boolean }[] = [{ auth: [auth], anonymous: false }, { auth: [], anonymous: true }];
+      const creds: { auth: [string, string][]; anonymous: boolean }[] = [
+        { auth: [auth], anonymous: false },
+        { auth: [], anonymous: true },
+      ];
       const found: string[] = [];
       let sent = 0;
       for (const route of routes) {
@@ -210,7 +238,8 @@ describe('catalog keys that would leave their root or S3 prefix', () => {
 describe('oversized headers', () => {
   for (const target of ['panel', 'nginx'] as const) {
     test(`${target}: ${OVERSIZED.length} oversized requests get a 4xx (or the documented 200), and the server keeps serving`, async (t) => {
-      const [origin, p, auth] = target === 'panel' ? [panel.origin, '/api/station/alpha/file/m11/play', ADMIN] : [nginx.url, '/station/alpha/file/m11/play', KEY];
+      const [origin, p, auth] =
+        target === 'panel' ? [panel.origin, '/api/station/alpha/file/m11/play', ADMIN] : [nginx.url, '/station/alpha/file/m11/play', KEY];
       const found: string[] = [];
       for (const o of OVERSIZED) {
         const r = await rawRequest(origin, 'GET', p + (o.path ?? ''), [auth, ...o.headers]);
@@ -230,12 +259,26 @@ describe('several or malformed ranges, and preconditions: the app decides, with 
   // ignored; RFC 9110 13.1.4: If-Unmodified-Since is ignored when If-Match is present.
   const old = 'Thu, 01 Jan 1970 00:00:01 GMT';
   const CASES: [string, (etag: string) => [string, string][], number][] = [
-    ['bytes=0-1', () => [['Range', 'bytes=0-1']], 206], ['bytes=0-1,5-6', () => [['Range', 'bytes=0-1,5-6']], 200],
-    ['bytes=0-10,0-10', () => [['Range', 'bytes=0-10,0-10']], 200], ['bytes=0-1, 3-4', () => [['Range', 'bytes=0-1, 3-4']], 200],
-    ['bytes=5-2', () => [['Range', 'bytes=5-2']], 200], ['bytes=0-1,-0', () => [['Range', 'bytes=0-1,-0']], 200],
-    ['If-Match: <its ETag> + an old If-Unmodified-Since', (etag) => [['If-Match', etag], ['If-Unmodified-Since', old]], 200],
+    ['bytes=0-1', () => [['Range', 'bytes=0-1']], 206],
+    ['bytes=0-1,5-6', () => [['Range', 'bytes=0-1,5-6']], 200],
+    ['bytes=0-10,0-10', () => [['Range', 'bytes=0-10,0-10']], 200],
+    ['bytes=0-1, 3-4', () => [['Range', 'bytes=0-1, 3-4']], 200],
+    ['bytes=5-2', () => [['Range', 'bytes=5-2']], 200],
+    ['bytes=0-1,-0', () => [['Range', 'bytes=0-1,-0']], 200],
+    [
+      'If-Match: <its ETag> + an old If-Unmodified-Since',
+      (etag) => [
+        ['If-Match', etag],
+        ['If-Unmodified-Since', old],
+      ],
+      200,
+    ],
   ];
-  for (const [target, id] of [['panel (stream)', 'm11'], ['nginx, local file (accel)', 'm11'], ['nginx, S3 object (accel)', 's3-ok']] as const) {
+  for (const [target, id] of [
+    ['panel (stream)', 'm11'],
+    ['nginx, local file (accel)', 'm11'],
+    ['nginx, S3 object (accel)', 's3-ok'],
+  ] as const) {
     test(`${target}: ${CASES.map(([name, , st]) => `${name} → ${st}`).join(', ')}`, async () => {
       const [origin, prefix, auth] = target === 'panel (stream)' ? [panel.origin, '/api', ADMIN] : [nginx.url, '', KEY];
       const url = `${prefix}/station/alpha/file/${id}/play`;
@@ -261,12 +304,19 @@ describe('hostile file names in Content-Disposition and the nginx hand-off', () 
   for (const target of ['panel (stream)', 'nginx (accel)'] as const) {
     test(`${target}: ${HOSTILE_NAMES.length} names: the right bytes, a parseable header, no injected header`, async () => {
       const [origin, prefix, auth] = target === 'panel (stream)' ? [panel.origin, '/api', ADMIN] : [nginx.url, '', KEY];
-      const names = (r: RawReply): string => [...new Set(r.headers.map(([k]) => k))].filter((k) => k !== 'date').sort().join(',');
+      const names = (r: RawReply): string =>
+        [...new Set(r.headers.map(([k]) => k))]
+          .filter((k) => k !== 'date')
+          .sort()
+          .join(',');
       const plain = await rawRequest(origin, 'GET', `${prefix}/station/alpha/file/h01/play`, [auth]);
       const found: string[] = [];
       for (const h of HOSTILE_NAMES) {
         for (const range of [undefined, 'bytes=10-19']) {
-          const r = await rawRequest(origin, 'GET', `${prefix}/station/alpha/file/${h.id}/play`, [auth, ...(range ? [['Range', range] as [string, string]] : [])]);
+          const r = await rawRequest(origin, 'GET', `${prefix}/station/alpha/file/${h.id}/play`, [
+            auth,
+            ...(range ? [['Range', range] as [string, string]] : []),
+          ]);
           const want = range ? hostileBytes(h).subarray(10, 20) : hostileBytes(h);
           const label = `${h.id} ${JSON.stringify(h.filename).slice(0, 60)}${range ? ' (range)' : ''}`;
           if (r.status !== (range ? 206 : 200)) found.push(`${label}: status ${r.status} ${r.body.toString().slice(0, 100)}`);
@@ -299,7 +349,8 @@ describe('signed links', () => {
     const B = { id: 'key-b', secret: 'secret B: 0123456789abcdef0123456789abcdef' };
     const storages = { esc: localStorage({ root: path.join(dir, 'media') }) };
     const sets: [string, SigningKey[] | string[], SigningKey[] | string[], SigningKey[] | string[]][] = [
-      ['{ id, secret } keys', [A], [B, A], [B]], ['bare-string keys (derived ids)', [A.secret], [B.secret, A.secret], [B.secret]],
+      ['{ id, secret } keys', [A], [B, A], [B]],
+      ['bare-string keys (derived ids)', [A.secret], [B.secret, A.secret], [B.secret]],
     ];
     for (const [label, keysA, keysBA, keysB] of sets) {
       const apps = { A: await startMiniApp(storages, keysA), BA: await startMiniApp(storages, keysBA), B: await startMiniApp(storages, keysB) };
@@ -310,9 +361,14 @@ describe('signed links', () => {
         const relabelled = new URL(linkA);
         relabelled.searchParams.set('kid', linkB.searchParams.get('kid') as string);
         const expected: [string, URL, keyof typeof apps, number][] = [
-          ['A', linkA, 'A', 200], ['A', linkA, 'BA', 200], ['A', linkA, 'B', 403],
-          ['B', linkB, 'A', 403], ['B', linkB, 'BA', 200], ['B', linkB, 'B', 200],
-          ['A relabelled as B', relabelled, 'BA', 403], ['A relabelled as B', relabelled, 'B', 403],
+          ['A', linkA, 'A', 200],
+          ['A', linkA, 'BA', 200],
+          ['A', linkA, 'B', 403],
+          ['B', linkB, 'A', 403],
+          ['B', linkB, 'BA', 200],
+          ['B', linkB, 'B', 200],
+          ['A relabelled as B', relabelled, 'BA', 403],
+          ['A relabelled as B', relabelled, 'B', 403],
         ];
         for (const [link, url, app, status] of expected) {
           const r = await rawRequest(apps[app].origin, 'GET', url.pathname + url.search);

@@ -63,17 +63,23 @@ describe('stalled readers with sendTimeoutMs', () => {
     await server?.stop();
   });
 
-  for (const [f, count] of [[local, STALLED_LOCAL], [s3, STALLED_S3]] as const) {
+  for (const [f, count] of [
+    [local, STALLED_LOCAL],
+    [s3, STALLED_S3],
+  ] as const) {
     test(`${count} stalled ${f.storage} downloads are cut, logged client-stalled, and leave nothing behind`, async (t) => {
       await server.settle((s) => s.s3.busy === 0);
       const base = await server.reset();
       const started = Date.now();
       const sockets = Array.from({ length: count }, (_, i) => stalledReader(server.url, f, i));
       let maxFds = 0;
-      const cut = await server.settle((s) => {
-        maxFds = Math.max(maxFds, idleFds(s));
-        return s.results >= count;
-      }, 60_000 + count * 100);
+      const cut = await server.settle(
+        (s) => {
+          maxFds = Math.max(maxFds, idleFds(s));
+          return s.results >= count;
+        },
+        60_000 + count * 100,
+      );
       const cutSeconds = (Date.now() - started) / 1000;
       // The clients are all still connected: whatever is freed now, the server freed by itself.
       const settled = await server.settle((s) => s.s3.busy === 0 && idleFds(s) <= idleFds(base) + 3, 15_000);
@@ -90,11 +96,23 @@ describe('stalled readers with sendTimeoutMs', () => {
       figure(t, label, 'peak RSS growth while stalled', Math.round(((cut.memory.peak - base.memory.baseline) / MiB) * 10) / 10, 'MiB');
       figure(t, label, 'RSS after the cut and a GC − baseline', Math.round(((collected.rss - base.memory.baseline) / MiB) * 10) / 10, 'MiB');
       figure(t, label, 'JS heap after the cut and a GC − baseline', Math.round(((collected.heapUsed - base.heapUsed) / MiB) * 10) / 10, 'MiB');
-      figure(t, label, 'bytes handed to a stalled response, mean', Math.round(results.reduce((a, r) => a + (r.bytesSent ?? 0), 0) / Math.max(1, results.length) / KiB), 'KiB');
+      figure(
+        t,
+        label,
+        'bytes handed to a stalled response, mean',
+        Math.round(results.reduce((a, r) => a + (r.bytesSent ?? 0), 0) / Math.max(1, results.length) / KiB),
+        'KiB',
+      );
 
       assert.equal(cut.results, count, `${cut.results} of ${count} stalled downloads were cut within the wait (sendTimeoutMs ${SEND_TIMEOUT_MS})`);
-      assert.deepEqual(results.filter((r) => r.outcome !== 'aborted' || r.reason !== 'client-stalled').map((r) => `${r.url}: ${r.outcome} ${r.reason ?? ''} ${r.error ?? ''}`), []);
-      assert.ok(results.every((r) => (r.bytesSent ?? 0) < f.size), 'no stalled download got its whole body');
+      assert.deepEqual(
+        results.filter((r) => r.outcome !== 'aborted' || r.reason !== 'client-stalled').map((r) => `${r.url}: ${r.outcome} ${r.reason ?? ''} ${r.error ?? ''}`),
+        [],
+      );
+      assert.ok(
+        results.every((r) => (r.bytesSent ?? 0) < f.size),
+        'no stalled download got its whole body',
+      );
       assert.equal(settled.s3.busy, 0, 'S3 sockets still busy after the cut');
       assert.ok(idleFds(settled) <= idleFds(base) + 3, `fds: ${idleFds(base)} → ${idleFds(settled)} with the stalled clients still connected`);
     });
@@ -138,7 +156,11 @@ function freshDownload(url: string, ms: number): Promise<{ status: number; compl
     const req = http.get(url, { agent: false });
     const timer = setTimeout(() => {
       req.destroy();
-      reject(new Error(`a fresh client's download did not finish within ${ms / 1000} s (${headMs < 0 ? 'no response head: waiting for an S3 socket' : `${bytes} bytes`}): slow readers hold the S3 pool`));
+      reject(
+        new Error(
+          `a fresh client's download did not finish within ${ms / 1000} s (${headMs < 0 ? 'no response head: waiting for an S3 socket' : `${bytes} bytes`}): slow readers hold the S3 pool`,
+        ),
+      );
     }, ms);
     req.on('error', () => undefined);
     req.on('response', (res) => {
@@ -160,7 +182,9 @@ describe(`slow readers on an S3 pool of ${POOL} sockets`, () => {
   let server: LoadServer;
   before(async () => {
     server = await startLoadServer({
-      localRoot: fixtures.localRoot, s3Prefix: fixtures.s3Prefix, maxSockets: POOL,
+      localRoot: fixtures.localRoot,
+      s3Prefix: fixtures.s3Prefix,
+      maxSockets: POOL,
       resume: { releaseAfterMs: RELEASE_AFTER_MS, slowBelowBytesPerSecond: FLOOR },
     });
   });

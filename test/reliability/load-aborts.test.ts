@@ -7,8 +7,19 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
-  createFixtures, figure, MiB, KiB, percentile, prng, scaled, startLoadServer, type Fixture, type Fixtures, type LoadServer,
-  type LoadStats, type ResultRecord,
+  createFixtures,
+  figure,
+  MiB,
+  KiB,
+  percentile,
+  prng,
+  scaled,
+  startLoadServer,
+  type Fixture,
+  type Fixtures,
+  type LoadServer,
+  type LoadStats,
+  type ResultRecord,
 } from './support/load-kit';
 
 const NAME = 'load-aborts';
@@ -59,7 +70,9 @@ function abandon(url: string, plan: AbortPlan): Promise<Seen> {
         received += chunk.length;
         if ('bytes' in plan && received >= plan.bytes) req.destroy();
       });
-      res.on('end', () => { complete = res.complete; });
+      res.on('end', () => {
+        complete = res.complete;
+      });
     });
     req.on('close', () => {
       clearTimeout(timer);
@@ -75,8 +88,9 @@ test(`${COUNT} downloads aborted at random points leave nothing behind, each log
   // Warm-up: 16 whole downloads at once and an abort of each file, then the baseline after a GC.
   // (Node keeps what such a load grows by, the young generation and malloc's arenas, after a GC:
   // without the warm-up that retention (+40–60 MiB, flat from round to round) would read as a leak.)
-  await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => files[i % files.length]!)
-    .map((f, i) => fetchAll(`${server.url}/${f.storage}/${f.key}?warm=${i}`)));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, (_, i) => files[i % files.length]!).map((f, i) => fetchAll(`${server.url}/${f.storage}/${f.key}?warm=${i}`)),
+  );
   for (const f of files) await abandon(`${server.url}/${f.storage}/${f.key}?warm-abort`, { bytes: MiB });
   await server.settle((s) => s.results >= s.arrived && s.s3.busy === 0);
   const base = await server.reset();
@@ -90,19 +104,20 @@ test(`${COUNT} downloads aborted at random points leave nothing behind, each log
     const r = rng();
     // 10 %: a timer (often before the head or the first byte); 5 %: after the very last byte;
     // else after a log-uniform number of bytes, 1 B … the whole file (most aborts come early, as in life).
-    const plan: AbortPlan = r < 0.1 ? { ms: Math.floor(rng() * 30) }
-      : r < 0.15 ? { bytes: f.size }
-      : { bytes: Math.max(1, Math.floor(Math.exp(rng() * Math.log(f.size)))) };
+    const plan: AbortPlan =
+      r < 0.1 ? { ms: Math.floor(rng() * 30) } : r < 0.15 ? { bytes: f.size } : { bytes: Math.max(1, Math.floor(Math.exp(rng() * Math.log(f.size)))) };
     return { url: `/${f.storage}/${f.key}?n=${i}`, storage: f.storage, plan };
   });
   const outcomes: Outcome[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, COUNT) }, async () => {
-    for (let i = next++; i < plans.length; i = next++) {
-      const p = plans[i]!;
-      outcomes.push({ ...p, ...(await abandon(server.url + p.url, p.plan)) });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, COUNT) }, async () => {
+      for (let i = next++; i < plans.length; i = next++) {
+        const p = plans[i]!;
+        outcomes.push({ ...p, ...(await abandon(server.url + p.url, p.plan)) });
+      }
+    }),
+  );
   const loadSeconds = (Date.now() - started) / 1000;
 
   // The server finishes its side on its own time: wait for every result and an idle S3 pool.
@@ -128,8 +143,10 @@ test(`${COUNT} downloads aborted at random points leave nothing behind, each log
       continue;
     }
     if (rs.length !== 1 || !r) {
-      problems.push(`${o.url}: ${rs.length} results (${reached.has(o.url) ? 'reached the app' : 'never reached the app'}, ` +
-        `${JSON.stringify(o.plan)}, client status ${o.status})`);
+      problems.push(
+        `${o.url}: ${rs.length} results (${reached.has(o.url) ? 'reached the app' : 'never reached the app'}, ` +
+          `${JSON.stringify(o.plan)}, client status ${o.status})`,
+      );
       continue;
     }
     const gotAll = o.received === SIZE;
@@ -139,8 +156,10 @@ test(`${COUNT} downloads aborted at random points leave nothing behind, each log
     const flushed = r.outcome === 'completed' && r.finished && r.bytesSent === SIZE && !gotAll;
     if (flushed) completedInKernel++;
     if (!(r.outcome === 'aborted' || (r.outcome === 'completed' && o.status === 200 && (gotAll || flushed)))) {
-      problems.push(`${o.url}: outcome ${r.outcome} (status ${r.status}, bytesSent ${r.bytesSent}, ${r.error ?? 'no error'}) ` +
-        `but the client got ${o.received} of ${SIZE} bytes (${JSON.stringify(o.plan)})`);
+      problems.push(
+        `${o.url}: outcome ${r.outcome} (status ${r.status}, bytesSent ${r.bytesSent}, ${r.error ?? 'no error'}) ` +
+          `but the client got ${o.received} of ${SIZE} bytes (${JSON.stringify(o.plan)})`,
+      );
     }
     if (r.bytesSent === null) {
       beforeBody++;
@@ -182,7 +201,11 @@ test(`${COUNT} downloads aborted at random points leave nothing behind, each log
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
   }
   assert.deepEqual(problems.slice(0, 10), [], `${problems.length} problems: ${[...kinds].map(([k, n]) => `${n} × ${k}`).join('; ')}`);
-  assert.deepEqual(extra.map((r) => r.url), [], 'results for requests the test did not make');
+  assert.deepEqual(
+    extra.map((r) => r.url),
+    [],
+    'results for requests the test did not make',
+  );
   assert.equal(results.length, COUNT - unsent);
   assert.equal(settled.s3.busy, 0, 'S3 sockets still busy');
   assert.equal(settled.s3.queued, 0, 'S3 requests still queued');

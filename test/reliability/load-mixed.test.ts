@@ -10,9 +10,7 @@ import http from 'node:http';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { deterministicRange, sha256OfRange } from '../support/s3';
-import {
-  createFixtures, figure, KiB, MiB, percentile, prng, scaled, startLoadServer, type Fixture, type Fixtures, type LoadServer,
-} from './support/load-kit';
+import { createFixtures, figure, KiB, MiB, percentile, prng, scaled, startLoadServer, type Fixture, type Fixtures, type LoadServer } from './support/load-kit';
 
 const NAME = 'load-mixed';
 const CLIENTS = scaled(200, 8);
@@ -20,7 +18,8 @@ const SECONDS = scaled(60, 5);
 const SMALL = MiB; // bodies up to this are compared byte by byte and timed to the last byte
 const sizes = [KiB, 64 * KiB + 1, MiB - 1, scaled(16, 2) * MiB, scaled(64, 4) * MiB];
 const files: Fixture[] = (['local', 's3'] as const).flatMap((storage) =>
-  sizes.map((size, i) => ({ storage, key: `file-${i}.bin`, seed: `${NAME}-${storage}-${i}`, size })));
+  sizes.map((size, i) => ({ storage, key: `file-${i}.bin`, seed: `${NAME}-${storage}-${i}`, size })),
+);
 let fixtures: Fixtures;
 let server: LoadServer;
 
@@ -121,16 +120,18 @@ test(`${CLIENTS} clients mixing HEAD, probes, ranges and full GETs for ${SECONDS
   clientLoop.enable();
   const deadline = Date.now() + SECONDS * 1000;
   const done: (Done & { kind: Kind; storage: string; url: string })[] = [];
-  await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
-    const rng = prng(0x3a11 + c);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    for (let n = 0; Date.now() < deadline; n++) {
-      const p = plan(rng);
-      const path = `/${p.file.storage}/${p.file.key}?c=${c}&n=${n}`;
-      done.push({ ...(await send(p, server.url + path, agent)), kind: p.kind, storage: p.file.storage, url: path });
-    }
-    agent.destroy();
-  }));
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, c) => {
+      const rng = prng(0x3a11 + c);
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      for (let n = 0; Date.now() < deadline; n++) {
+        const p = plan(rng);
+        const path = `/${p.file.storage}/${p.file.key}?c=${c}&n=${n}`;
+        done.push({ ...(await send(p, server.url + path, agent)), kind: p.kind, storage: p.file.storage, url: path });
+      }
+      agent.destroy();
+    }),
+  );
   const seconds = (Date.now() - started) / 1000;
   const cpu = process.cpuUsage(clientCpu);
   clientLoop.disable();
@@ -143,7 +144,11 @@ test(`${CLIENTS} clients mixing HEAD, probes, ranges and full GETs for ${SECONDS
   const bodyBytes = done.reduce((n, d) => n + d.bytes, 0);
   const logged = Object.values(settled.bytesSent).reduce((n, b) => n + b, 0);
   const notCompleted = results.filter((r) => r.outcome !== 'completed').map((r) => `${r.url}: ${r.outcome} ${r.status} ${r.error ?? ''}`);
-  const latencies = (big: boolean): number[] => done.filter((d) => d.big === big && !d.problem).map((d) => d.latencyMs).sort((a, b) => a - b);
+  const latencies = (big: boolean): number[] =>
+    done
+      .filter((d) => d.big === big && !d.problem)
+      .map((d) => d.latencyMs)
+      .sort((a, b) => a - b);
   const small = latencies(false);
   const bigs = latencies(true);
 
@@ -157,7 +162,10 @@ test(`${CLIENTS} clients mixing HEAD, probes, ranges and full GETs for ${SECONDS
   figure(t, NAME, 'big (> 1 MiB) time to first byte p50', percentile(bigs, 50), 'ms');
   figure(t, NAME, 'big (> 1 MiB) time to first byte p99', percentile(bigs, 99), 'ms');
   for (const storage of ['local', 's3']) {
-    const own = done.filter((d) => d.storage === storage && !d.big && !d.problem).map((d) => d.latencyMs).sort((a, b) => a - b);
+    const own = done
+      .filter((d) => d.storage === storage && !d.big && !d.problem)
+      .map((d) => d.latencyMs)
+      .sort((a, b) => a - b);
     figure(t, NAME, `${storage}: small time to last byte p99`, percentile(own, 99), 'ms');
   }
   figure(t, NAME, 'server CPU', (settled.cpuMs - base.cpuMs) / 10 / seconds, '% of a core');

@@ -17,7 +17,8 @@ const CLIENTS = scaled(200, 8);
 const SECONDS = scaled(60, 5);
 const sizes = [KiB, 64 * KiB + 1, MiB, scaled(16, 2) * MiB];
 const files: Fixture[] = (['local', 's3'] as const).flatMap((storage) =>
-  sizes.map((size, i) => ({ storage, key: `file-${i}.bin`, seed: `${NAME}-${storage}-${i}`, size })));
+  sizes.map((size, i) => ({ storage, key: `file-${i}.bin`, seed: `${NAME}-${storage}-${i}`, size })),
+);
 const episodes: StackFile[] = files.map((f, i) => ({ episode: String(i + 1), storage: f.storage === 'local' ? 'disk' : 's3', key: f.key }));
 /** access.log: nginx's request id, the app's event id, status, body bytes. */
 const ACCESS = '$request_id $sent_http_x_request_id $status $body_bytes_sent';
@@ -25,7 +26,9 @@ const ACCESS = '$request_id $sent_http_x_request_id $status $body_bytes_sent';
 const LEAVE_AFTER = Math.min(MiB, Math.floor((sizes[3] ?? 0) / 4));
 const cfg = s3TestConfig();
 const client = createS3Client({
-  endpoint: cfg.endpoint, region: cfg.region, forcePathStyle: cfg.forcePathStyle,
+  endpoint: cfg.endpoint,
+  region: cfg.region,
+  forcePathStyle: cfg.forcePathStyle,
   credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
 });
 let fixtures: Fixtures;
@@ -113,11 +116,16 @@ test(`${CLIENTS} clients for ${SECONDS} s: one event per request, each hand-off 
   const byId = new Map(events.map((e) => [e.id, e]));
   assert.equal(byId.size, events.length, 'no id twice');
 
-  const lines = stack.nginx.accessLog().trim().split('\n').map((l) => l.split(' '));
+  const lines = stack.nginx
+    .accessLog()
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '));
   assert.equal(lines.length, sent.length, "nginx's access log has one line per request");
   let handOffs = 0;
   const kindOf = new Map(sent.map((s) => [s.id, s]));
-  const unreported = events.filter((e) => e.delivery === 'accel' && e.report !== 'nginx')
+  const unreported = events
+    .filter((e) => e.delivery === 'accel' && e.report !== 'nginx')
     .map((e) => ({ ...kindOf.get(e.id), report: e.report, status: e.status, range: e.range, line: lines.find((l) => l[1] === e.id)?.join(' ') }));
   assert.deepEqual(unreported, [], `stats ${JSON.stringify(stack.reports.stats())}`);
   for (const [requestId, id, status, bytes] of lines) {
@@ -150,6 +158,12 @@ test(`${CLIENTS} clients for ${SECONDS} s: one event per request, each hand-off 
   figure(t, NAME, 'hand-offs reported by nginx', st.reported, 'count');
   figure(t, NAME, 'aborted downloads', sent.filter((s) => s.kind === 'abort').length, 'count');
   figure(t, NAME, 'max nginx bytes − client bytes (aborts)', slack, 'bytes');
-  figure(t, NAME, 'body bytes reported', events.reduce((n, e) => n + (e.bytesSent ?? 0), 0), 'bytes');
+  figure(
+    t,
+    NAME,
+    'body bytes reported',
+    events.reduce((n, e) => n + (e.bytesSent ?? 0), 0),
+    'bytes',
+  );
   figure(t, NAME, 'receive buffer', st.recvBufferSize, 'bytes');
 });

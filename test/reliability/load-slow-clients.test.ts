@@ -14,9 +14,7 @@ import http from 'node:http';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deterministicRange } from '../support/s3';
-import {
-  createFixtures, figure, KiB, MiB, scaled, startLoadServer, type Fixture, type Fixtures, type LoadServer, type LoadStats,
-} from './support/load-kit';
+import { createFixtures, figure, KiB, MiB, scaled, startLoadServer, type Fixture, type Fixtures, type LoadServer, type LoadStats } from './support/load-kit';
 
 const NAME = 'load-slow-clients';
 const SLOW = scaled(64, 4);
@@ -88,33 +86,36 @@ function slowClient(f: Fixture, n: number, stop: AbortSignal): Promise<SlowResul
 function fastClients(label: string, stop: AbortSignal): { bytes: () => number; done: Promise<string[]> } {
   let bytes = 0;
   const problems: string[] = [];
-  const one = (f: Fixture, url: string): Promise<void> => new Promise((resolve) => {
-    let got = 0;
-    const hash = createHash('sha256');
-    const req = http.get(url, { agent: false });
-    req.on('error', (err) => {
-      problems.push(`${url}: ${err.message}`);
-      resolve();
-    });
-    req.on('response', (res) => {
-      res.on('data', (chunk: Buffer) => {
-        got += chunk.length;
-        bytes += chunk.length;
-        hash.update(chunk);
-      });
-      res.on('close', () => {
-        if (res.statusCode !== 200 || !res.complete || got !== f.size) problems.push(`${url}: ${res.statusCode}, ${got} bytes`);
-        else if (f.sha256 && hash.digest('hex') !== f.sha256) problems.push(`${url}: wrong bytes`);
+  const one = (f: Fixture, url: string): Promise<void> =>
+    new Promise((resolve) => {
+      let got = 0;
+      const hash = createHash('sha256');
+      const req = http.get(url, { agent: false });
+      req.on('error', (err) => {
+        problems.push(`${url}: ${err.message}`);
         resolve();
       });
+      req.on('response', (res) => {
+        res.on('data', (chunk: Buffer) => {
+          got += chunk.length;
+          bytes += chunk.length;
+          hash.update(chunk);
+        });
+        res.on('close', () => {
+          if (res.statusCode !== 200 || !res.complete || got !== f.size) problems.push(`${url}: ${res.statusCode}, ${got} bytes`);
+          else if (f.sha256 && hash.digest('hex') !== f.sha256) problems.push(`${url}: wrong bytes`);
+          resolve();
+        });
+      });
     });
-  });
-  const done = Promise.all(Array.from({ length: FAST_CLIENTS }, async (_, c) => {
-    for (let n = 0; !stop.aborted; n++) {
-      const f = fasts[(c + n) % fasts.length]!;
-      await one(f, `${server.url}/s3/${f.key}?fast=${label}-${c}-${n}`);
-    }
-  })).then(() => problems);
+  const done = Promise.all(
+    Array.from({ length: FAST_CLIENTS }, async (_, c) => {
+      for (let n = 0; !stop.aborted; n++) {
+        const f = fasts[(c + n) % fasts.length]!;
+        await one(f, `${server.url}/s3/${f.key}?fast=${label}-${c}-${n}`);
+      }
+    }),
+  ).then(() => problems);
   return { bytes: () => bytes, done };
 }
 
@@ -203,11 +204,21 @@ test(`${SLOW} slow clients and fast clients all get the right bytes, memory stay
   figure(t, NAME, 'wall time', (Date.now() - started) / 1000, 's');
 
   assert.deepEqual(problems, [], 'fast downloads');
-  assert.deepEqual(slow.filter((s) => s.wrongBytes || (s.headMs !== null && s.status !== 200)), [], 'slow clients: wrong bytes or status');
+  assert.deepEqual(
+    slow.filter((s) => s.wrongBytes || (s.headMs !== null && s.status !== 200)),
+    [],
+    'slow clients: wrong bytes or status',
+  );
   assert.equal(slowResults.length, SLOW, 'one DeliveryResult per slow client');
-  assert.deepEqual(slowResults.filter((r) => r.outcome !== 'aborted').map((r) => `${r.url}: ${r.outcome} ${r.error ?? ''}`), []);
+  assert.deepEqual(
+    slowResults.filter((r) => r.outcome !== 'aborted').map((r) => `${r.url}: ${r.outcome} ${r.error ?? ''}`),
+    [],
+  );
   assert.ok(fastResults.length > 0, 'fast downloads ran while the slow clients read');
-  assert.deepEqual(fastResults.filter((r) => r.outcome !== 'completed').map((r) => `${r.url}: ${r.outcome} ${r.error ?? ''}`), []);
+  assert.deepEqual(
+    fastResults.filter((r) => r.outcome !== 'completed').map((r) => `${r.url}: ${r.outcome} ${r.error ?? ''}`),
+    [],
+  );
   assert.equal(settled.s3.busy, 0, 'S3 sockets still busy after the slow clients left');
   assert.equal(settled.s3.queued, 0, 'S3 requests still queued after the slow clients left');
   assert.ok(idleFds(fdsAfter) <= idleFds(base) + 3, `fds: ${idleFds(base)} → ${idleFds(fdsAfter)} (idle S3 sockets excluded)`);

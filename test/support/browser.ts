@@ -25,9 +25,7 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
   try {
     accessSync(CHROMIUM_BIN, constants.X_OK);
   } catch {
-    throw new Error(
-      `chromium not found at ${CHROMIUM_BIN}: install the Debian package 'chromium' (bash test/install-system-deps.sh)`,
-    );
+    throw new Error(`chromium not found at ${CHROMIUM_BIN}: install the Debian package 'chromium' (bash test/install-system-deps.sh)`);
   }
   return chromium.launch({
     executablePath: CHROMIUM_BIN,

@@ -102,5 +102,10 @@ export async function withDb<T>(fx: DemoFixture, fn: (db: Db) => T | Promise<T>)
 export async function sqlAll<T>(db: Db, text: string, params: unknown[] = []): Promise<T[]> {
   if (db.kind === 'sqlite') return (db as SqliteDb).raw.prepare(text).all(...params) as T[];
   let n = 0;
-  return (await (db as PostgresDb).pool.query(text.replace(/\?/g, () => `$${++n}`), params)).rows as T[];
+  return (
+    await (db as PostgresDb).pool.query(
+      text.replace(/\?/g, () => `$${++n}`),
+      params,
+    )
+  ).rows as T[];
 }

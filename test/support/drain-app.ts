@@ -5,7 +5,11 @@
 import express from 'express';
 import { createStationFiles, jsonLinesLog, localStorage } from '../../lib';
 
-const env = (name: string): string => process.env[name] ?? (() => { throw new Error(`drain-app: ${name} is not set`); })();
+const env = (name: string): string =>
+  process.env[name] ??
+  (() => {
+    throw new Error(`drain-app: ${name} is not set`);
+  })();
 
 const files = createStationFiles({
   authorize: () => false,

@@ -20,20 +20,23 @@ export async function startFileApp(storages: Record<string, Storage>, options: R
   const waiters = new Map<string, (r: DeliveryResult) => void>();
   const app = express();
   app.disable('x-powered-by');
-  app.all('/:storage/*key', fileHandler({
-    ...options,
-    resolve: (req) => {
-      const storage = storages[String(req.params.storage)];
-      const segments = req.params.key as unknown as string[];
-      if (!storage || !Array.isArray(segments)) return null;
-      return { storage, key: segments.join('/'), disposition: req.query.inline !== undefined ? 'inline' : 'attachment' };
-    },
-    onResult: (result, req) => {
-      results.push(result);
-      byUrl.set(req.originalUrl, result);
-      waiters.get(req.originalUrl)?.(result);
-    },
-  }));
+  app.all(
+    '/:storage/*key',
+    fileHandler({
+      ...options,
+      resolve: (req) => {
+        const storage = storages[String(req.params.storage)];
+        const segments = req.params.key as unknown as string[];
+        if (!storage || !Array.isArray(segments)) return null;
+        return { storage, key: segments.join('/'), disposition: req.query.inline !== undefined ? 'inline' : 'attachment' };
+      },
+      onResult: (result, req) => {
+        results.push(result);
+        byUrl.set(req.originalUrl, result);
+        waiters.get(req.originalUrl)?.(result);
+      },
+    }),
+  );
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -47,9 +50,10 @@ export async function startFileApp(storages: Record<string, Storage>, options: R
       const known = byUrl.get(url);
       return known ? Promise.resolve(known) : new Promise((resolve) => waiters.set(url, resolve));
     },
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

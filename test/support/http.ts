@@ -19,19 +19,25 @@ interface BaseResult {
   /** the error that cut the response short, if any */
   error?: Error;
 }
-export interface FullResult extends BaseResult { body: Buffer }
-export interface HashResult extends BaseResult { sha256: string; bytes: number }
-export interface AbortResult { status: number; headers: http.IncomingHttpHeaders; bytes: number; complete: boolean }
+export interface FullResult extends BaseResult {
+  body: Buffer;
+}
+export interface HashResult extends BaseResult {
+  sha256: string;
+  bytes: number;
+}
+export interface AbortResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  bytes: number;
+  complete: boolean;
+}
 
 /**
  * Sends a request; calls onData for each body chunk (return true to stop and destroy the request).
  * Rejects only if no response head arrives; body failures are reported via complete/error.
  */
-function exchange(
-  url: string,
-  opts: RequestOptions,
-  onData: (chunk: Buffer) => boolean | void,
-): Promise<BaseResult> {
+function exchange(url: string, opts: RequestOptions, onData: (chunk: Buffer) => boolean | void): Promise<BaseResult> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, {
       method: opts.method ?? 'GET',
@@ -42,13 +48,16 @@ function exchange(
     req.on('timeout', () => req.destroy(new Error(`timeout after ${opts.timeoutMs ?? 30_000} ms of inactivity`)));
     let error: Error | undefined;
     let responded = false;
-    req.on('error', (e) => { // before a response head: reject; afterwards: an incomplete body
+    req.on('error', (e) => {
+      // before a response head: reject; afterwards: an incomplete body
       if (responded) error ??= e;
       else reject(e);
     });
     req.on('response', (res) => {
       responded = true;
-      res.on('error', (e) => { error ??= e; });
+      res.on('error', (e) => {
+        error ??= e;
+      });
       res.on('data', (chunk: Buffer) => {
         if (onData(chunk) === true) req.destroy();
       });
@@ -63,7 +72,9 @@ function exchange(
 /** Request collecting the whole body. */
 export async function request(url: string, opts: RequestOptions = {}): Promise<FullResult> {
   const chunks: Buffer[] = [];
-  const r = await exchange(url, opts, (c) => { chunks.push(c); });
+  const r = await exchange(url, opts, (c) => {
+    chunks.push(c);
+  });
   return { ...r, body: Buffer.concat(chunks) };
 }
 
@@ -71,7 +82,10 @@ export async function request(url: string, opts: RequestOptions = {}): Promise<F
 export async function requestHash(url: string, opts: RequestOptions = {}): Promise<HashResult> {
   const hash = createHash('sha256');
   let bytes = 0;
-  const r = await exchange(url, opts, (c) => { hash.update(c); bytes += c.length; });
+  const r = await exchange(url, opts, (c) => {
+    hash.update(c);
+    bytes += c.length;
+  });
   return { ...r, sha256: hash.digest('hex'), bytes };
 }
 

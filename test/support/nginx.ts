@@ -37,7 +37,10 @@ export function freePort(): Promise<number> {
 function canConnect(port: number): Promise<boolean> {
   return new Promise((ok) => {
     const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); ok(true); });
+    s.once('connect', () => {
+      s.destroy();
+      ok(true);
+    });
     s.once('error', () => ok(false));
   });
 }
@@ -60,7 +63,11 @@ function killHard(child: ChildProcess): void {
   const workers = pid ? readOr(`/proc/${pid}/task/${pid}/children`).trim().split(/\s+/).filter(Boolean) : [];
   child.kill('SIGKILL');
   for (const w of workers) {
-    try { process.kill(Number(w), 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(Number(w), 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
 }
 
@@ -88,8 +95,10 @@ export async function startNginx(opts: {
   const errorLogPath = join(dir, 'error.log');
   const accessLogPath = join(dir, 'access.log');
   const body = opts.config.replaceAll('{{PORT}}', String(port)).replaceAll('{{DIR}}', dir);
-  const conf = standaloneNginxConf(dir, body, { errorLogLevel: 'info', accessLogFormat: opts.accessLogFormat })
-    .replace('worker_processes 1;', `worker_processes ${opts.workers ?? 1};`);
+  const conf = standaloneNginxConf(dir, body, { errorLogLevel: 'info', accessLogFormat: opts.accessLogFormat }).replace(
+    'worker_processes 1;',
+    `worker_processes ${opts.workers ?? 1};`,
+  );
   const confPath = join(dir, 'nginx.conf');
   writeFileSync(confPath, conf);
 

@@ -31,12 +31,21 @@ export function packProject(dest: string, projectDir = REPO): string {
     const tsc = [projectDir, REPO].map((d) => path.join(d, 'node_modules', '.bin', 'tsc')).find((p) => existsSync(p));
     if (!tsc) throw new Error(`no tsc in ${projectDir}/node_modules or ${REPO}/node_modules`);
     try {
-      execFileSync(tsc, ['-p', 'tsconfig.build.json', '--outDir', path.join(stage, 'dist')], { cwd: projectDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync(tsc, ['-p', 'tsconfig.build.json', '--outDir', path.join(stage, 'dist')], {
+        cwd: projectDir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string };
       throw new Error(`building ${projectDir} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
     }
-    const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dest], { cwd: stage, env: npmEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dest], {
+      cwd: stage,
+      env: npmEnv(),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const packed = JSON.parse(out) as { filename: string }[];
     return path.join(dest, packed[0]!.filename);
   } finally {

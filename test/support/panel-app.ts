@@ -11,9 +11,20 @@ import express from 'express';
 import session from 'express-session';
 import passport from 'passport';
 import {
-  createStationFiles, localStorage, staticPermissions,
-  type DownloadEvent, type DownloadKind, type DownloadSink, type FileRef, type NewDownloadLimitOptions,
-  type SignedTarget, type SigningKey, type StaticGrants, type StationFiles, type StationFilesOptions, type Storage,
+  createStationFiles,
+  localStorage,
+  staticPermissions,
+  type DownloadEvent,
+  type DownloadKind,
+  type DownloadSink,
+  type FileRef,
+  type NewDownloadLimitOptions,
+  type SignedTarget,
+  type SigningKey,
+  type StaticGrants,
+  type StationFiles,
+  type StationFilesOptions,
+  type Storage,
 } from '../../lib';
 import { createUrlSigner } from '../../lib/entry/signing';
 import { ApiKeyStrategy, BearerStrategy } from './passport-strategies';
@@ -22,7 +33,12 @@ import { deterministicRange } from './s3';
 // Express 4 ships without types here; its app API is the subset of Express 5's these tests use.
 const express4 = require('express4') as typeof express;
 
-export interface PanelUser { id: string; name: string; apiKey: string; token: string }
+export interface PanelUser {
+  id: string;
+  name: string;
+  apiKey: string;
+  token: string;
+}
 
 const user = (id: string, name: string): PanelUser => ({ id, name, apiKey: `key-${id}`, token: `tok.${id}.0123456789` });
 export const USERS = {
@@ -48,7 +64,12 @@ const GRANTS: StaticGrants = {
 export const SIGNING_KEYS: SigningKey[] = [{ id: 'panel-2026', secret: 'panel signing secret: 0123456789abcdef0123456789abcdef!' }];
 
 /** A deterministic file on disk: `storage` names the local storage, `key` the path under its root. */
-export interface Fixture { storage: string; key: string; seed: string; size: number }
+export interface Fixture {
+  storage: string;
+  key: string;
+  seed: string;
+  size: number;
+}
 export const FIXTURES = {
   alphaRecording: { storage: 'recordings', key: 'alpha/2026-01-05 Morning Show.mp3', seed: 'alpha-rec', size: 300 * 1024 + 123 },
   bravoRecording: { storage: 'recordings', key: 'bravo/late night – live.mp3', seed: 'bravo-rec', size: 300 * 1024 + 77 },
@@ -61,8 +82,14 @@ export const FIXTURES = {
 export const fixtureBytes = (f: Fixture): Buffer => deterministicRange(f.seed, f.size, 0, f.size - 1);
 
 export const IDS = {
-  alphaStreamer: 's1', alphaBroadcast: 'b101', bravoStreamer: 's9', bravoBroadcast: 'b201',
-  alphaMedia: 'm11', podcast: 'p1', publishedEpisode: 'e1', draftEpisode: 'e2',
+  alphaStreamer: 's1',
+  alphaBroadcast: 'b101',
+  bravoStreamer: 's9',
+  bravoBroadcast: 'b201',
+  alphaMedia: 'm11',
+  podcast: 'p1',
+  publishedEpisode: 'e1',
+  draftEpisode: 'e2',
 } as const;
 
 /** Endpoint paths below the mount point (the library's defaults). */
@@ -75,7 +102,12 @@ export const PATHS = {
 };
 
 /** Catalog rows: a file reference plus the ids the panel's database would check. */
-export interface Row { station: string; storage: string; key: string; filename: string }
+export interface Row {
+  station: string;
+  storage: string;
+  key: string;
+  filename: string;
+}
 export interface PanelData {
   recordings: Map<string, Row & { streamer: string }>; // by broadcast id
   media: Map<string, Row>; // by media id
@@ -172,7 +204,11 @@ export async function startPanelApp(options: PanelAppOptions): Promise<PanelApp>
   const waiters = new Set<{ id: string; resolve: (e: DownloadEvent) => void }>();
   const record: DownloadSink = (event) => {
     events.push(event);
-    for (const w of waiters) if (w.id === event.id) { waiters.delete(w); w.resolve(event); }
+    for (const w of waiters)
+      if (w.id === event.id) {
+        waiters.delete(w);
+        w.resolve(event);
+      }
   };
   const extra = options.onDownload === undefined ? [] : Array.isArray(options.onDownload) ? options.onDownload : [options.onDownload];
 
@@ -217,13 +253,15 @@ export async function startPanelApp(options: PanelAppOptions): Promise<PanelApp>
   const make = options.express === 'v4' ? express4 : express;
   const app = make();
   app.disable('x-powered-by');
-  app.use(session({
-    secret: 'panel session secret',
-    name: 'panel.sid',
-    store: new session.MemoryStore(),
-    resave: false,
-    saveUninitialized: options.saveUninitialized ?? false,
-  }));
+  app.use(
+    session({
+      secret: 'panel session secret',
+      name: 'panel.sid',
+      store: new session.MemoryStore(),
+      resave: false,
+      saveUninitialized: options.saveUninitialized ?? false,
+    }),
+  );
   app.use(auth.initialize());
   app.use(auth.session());
   app.post('/login', make.json(), (req, res, next) => {
@@ -262,9 +300,15 @@ export async function startPanelApp(options: PanelAppOptions): Promise<PanelApp>
     async login(u) {
       const body = JSON.stringify({ id: u.id });
       const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-        const req = http.request(`${origin}/login`, {
-          method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        }, resolve);
+        const req = http.request(
+          `${origin}/login`,
+          {
+            method: 'POST',
+            agent: false,
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          resolve,
+        );
         req.on('error', reject);
         req.end(body);
       });
@@ -283,7 +327,13 @@ export async function startPanelApp(options: PanelAppOptions): Promise<PanelApp>
       const known = events.find((e) => e.id === id);
       if (known) return Promise.resolve(known);
       return new Promise((resolve, reject) => {
-        const w = { id, resolve: (e: DownloadEvent) => { clearTimeout(timer); resolve(e); } };
+        const w = {
+          id,
+          resolve: (e: DownloadEvent) => {
+            clearTimeout(timer);
+            resolve(e);
+          },
+        };
         const timer = setTimeout(() => {
           waiters.delete(w);
           reject(new Error(`no DownloadEvent for request ${id} within ${timeoutMs} ms`));

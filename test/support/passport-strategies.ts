@@ -27,7 +27,10 @@ export class ApiKeyStrategy extends passport.Strategy {
 export class BearerStrategy extends passport.Strategy {
   override name = 'bearer';
 
-  constructor(private readonly lookup: CredentialLookup, private readonly realm = 'panel') {
+  constructor(
+    private readonly lookup: CredentialLookup,
+    private readonly realm = 'panel',
+  ) {
     super();
   }
 

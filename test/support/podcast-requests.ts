@@ -36,11 +36,33 @@ let seq = 0;
 export function episodeEvent(overrides: Partial<DownloadEvent> = {}): DownloadEvent {
   seq += 1;
   const e: DownloadEvent = {
-    id: `req-${seq}`, correlationId: null, authenticated: false, via: 'public', reason: null, linkSubject: null,
-    ids: {}, served: null, stationExists: true, at: '2024-05-01T08:00:00.000Z', outcome: 'completed', status: 200,
-    station: 'radio-a', user: null, kind: 'public-episode', fileId: 'ep-1', storage: 'local', delivery: 'stream',
-    method: 'GET', range: null, bytesSent: EPISODE_SIZE, size: EPISODE_SIZE, durationMs: 1200, ip: '203.0.113.5',
-    userAgent: UA.chrome, referer: null, ...overrides,
+    id: `req-${seq}`,
+    correlationId: null,
+    authenticated: false,
+    via: 'public',
+    reason: null,
+    linkSubject: null,
+    ids: {},
+    served: null,
+    stationExists: true,
+    at: '2024-05-01T08:00:00.000Z',
+    outcome: 'completed',
+    status: 200,
+    station: 'radio-a',
+    user: null,
+    kind: 'public-episode',
+    fileId: 'ep-1',
+    storage: 'local',
+    delivery: 'stream',
+    method: 'GET',
+    range: null,
+    bytesSent: EPISODE_SIZE,
+    size: EPISODE_SIZE,
+    durationMs: 1200,
+    ip: '203.0.113.5',
+    userAgent: UA.chrome,
+    referer: null,
+    ...overrides,
   };
   if (overrides.ids === undefined) {
     e.ids = { ...(e.station !== null ? { station: e.station } : {}), podcast: 'pod-1', ...(e.fileId !== null ? { episode: e.fileId } : {}) };
@@ -61,8 +83,13 @@ export function rangeEvent(at: string, start: number, end: number | null, sent: 
   const last = end ?? (overrides.size ?? EPISODE_SIZE) - 1;
   const full = sent === null || sent === last - start + 1;
   return episodeEvent({
-    at, status: 206, range: `bytes=${start}-${end ?? ''}`, bytesSent: sent, served: { start, end: last },
-    outcome: full ? 'completed' : 'aborted', ...overrides,
+    at,
+    status: 206,
+    range: `bytes=${start}-${end ?? ''}`,
+    bytesSent: sent,
+    served: { start, end: last },
+    outcome: full ? 'completed' : 'aborted',
+    ...overrides,
   });
 }
 
@@ -101,7 +128,14 @@ export function browserFullGet(at: string, overrides: Partial<DownloadEvent> = {
 export function nginxHandoff(at: string, span: [number, number] | null, sent: number | null, overrides: Partial<DownloadEvent> = {}): DownloadEvent {
   const served = span === null ? { start: 0, end: EPISODE_SIZE - 1 } : { start: span[0], end: span[1] };
   return episodeEvent({
-    at, delivery: 'accel', bytesSent: sent, range: span === null ? null : `bytes=${span[0]}-${span[1]}`, served,
-    status: span === null ? 200 : 206, durationMs: 3, userAgent: UA.applePodcasts, ...overrides,
+    at,
+    delivery: 'accel',
+    bytesSent: sent,
+    range: span === null ? null : `bytes=${span[0]}-${span[1]}`,
+    served,
+    status: span === null ? 200 : 206,
+    durationMs: 3,
+    userAgent: UA.applePodcasts,
+    ...overrides,
   });
 }

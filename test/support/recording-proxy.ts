@@ -53,10 +53,11 @@ export async function startRecordingProxy(target: { host: string; port: number }
     port,
     url: `http://127.0.0.1:${port}`,
     exchanges,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      agent.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        agent.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -50,21 +50,22 @@ export async function startReportStack(o: StackOptions): Promise<ReportStack> {
   if (o.s3) storages.s3 = o.s3;
   const events: DownloadEvent[] = [];
   const byEpisode = new Map(o.files.map((f) => [f.episode, f]));
-  const mount = (limitRate?: number) => createStationFiles({
-    authorize: () => false,
-    storages,
-    catalog: {
-      episode: ({ episode }) => {
-        const f = byEpisode.get(episode);
-        return f ? { station: 'alpha', storage: f.storage, key: f.key, filename: f.key, public: true } : null;
+  const mount = (limitRate?: number) =>
+    createStationFiles({
+      authorize: () => false,
+      storages,
+      catalog: {
+        episode: ({ episode }) => {
+          const f = byEpisode.get(episode);
+          return f ? { station: 'alpha', storage: f.storage, key: f.key, filename: f.key, public: true } : null;
+        },
       },
-    },
-    responses: limitRate ? { accel: { limitRate } } : {},
-    publicRateLimit: false,
-    trustProxy: 'loopback',
-    onDownload: (e) => void events.push(e),
-    nginxReports: reports,
-  }).podcasts();
+      responses: limitRate ? { accel: { limitRate } } : {},
+      publicRateLimit: false,
+      trustProxy: 'loopback',
+      onDownload: (e) => void events.push(e),
+      nginxReports: reports,
+    }).podcasts();
   const app = express();
   app.use('/slow', mount(o.slowRate ?? 1024 * 1024));
   app.use(mount());
@@ -74,7 +75,9 @@ export async function startReportStack(o: StackOptions): Promise<ReportStack> {
   const port = await freePort();
   const appPort = (server.address() as AddressInfo).port;
   const config = await nginxConfig({
-    listen: `127.0.0.1:${port}`, app: `127.0.0.1:${appPort}`, storages,
+    listen: `127.0.0.1:${port}`,
+    app: `127.0.0.1:${appPort}`,
+    storages,
     report: { address: `127.0.0.1:${o.reportPort ?? receiverPort}`, secret: REPORT_SECRET },
   });
   const nginx = await startNginx({ listenPort: port, config, workers: o.workers, accessLogFormat: o.accessLogFormat });

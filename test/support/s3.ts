@@ -68,9 +68,7 @@ export function createTestS3Client(opts: { maxSockets?: number } = {}): { client
     forcePathStyle: cfg.forcePathStyle,
     requestChecksumCalculation: 'WHEN_REQUIRED', // else streamed PutObject fails with 411 on Ceph
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: new NodeHttpHandler(
-      agent instanceof https.Agent ? { httpsAgent: agent } : { httpAgent: agent },
-    ),
+    requestHandler: new NodeHttpHandler(agent instanceof https.Agent ? { httpsAgent: agent } : { httpAgent: agent }),
   });
   return { client, agent };
 }
@@ -172,13 +170,9 @@ export async function putObjectStream(
 ): Promise<string> {
   if (size <= MULTIPART_THRESHOLD) {
     const body = size === 0 ? Buffer.alloc(0) : deterministicBytes(seed, size);
-    await client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: size, ContentType: contentType }),
-    );
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: size, ContentType: contentType }));
   } else {
-    const { UploadId } = await client.send(
-      new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
-    );
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
     if (!UploadId) throw new Error(`CreateMultipartUpload for ${key} returned no UploadId`);
     const count = Math.ceil(size / PART_SIZE);
     const parts: CompletedPart[] = [];
@@ -191,7 +185,12 @@ export async function putObjectStream(
         const body = deterministicRange(seed, size, start, end);
         const res = await client.send(
           new UploadPartCommand({
-            Bucket: bucket, Key: key, UploadId, PartNumber: i + 1, Body: body, ContentLength: body.length,
+            Bucket: bucket,
+            Key: key,
+            UploadId,
+            PartNumber: i + 1,
+            Body: body,
+            ContentLength: body.length,
           }),
         );
         parts[i] = { PartNumber: i + 1, ETag: res.ETag };
@@ -199,9 +198,7 @@ export async function putObjectStream(
     };
     try {
       await Promise.all([worker(), worker()]); // 2 parts in flight
-      await client.send(
-        new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }),
-      );
+      await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
     } catch (err) {
       await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => {});
       throw err;
@@ -218,8 +215,9 @@ export async function putObjectStream(
 function cephDir(): string {
   const dir = process.env.CEPH_DIR;
   if (!dir) {
-    throw new Error('CEPH_DIR is not set: radosgw kill/restart needs the Ceph cluster started by test/run.sh ' +
-      '(not available when S3_ENDPOINT points elsewhere)');
+    throw new Error(
+      'CEPH_DIR is not set: radosgw kill/restart needs the Ceph cluster started by test/run.sh ' + '(not available when S3_ENDPOINT points elsewhere)',
+    );
   }
   return dir;
 }

@@ -14,7 +14,13 @@ describe('accelHeaders', () => {
   it('sends X-Accel-Redirect, the headers nginx keeps, and the security headers the locations restore', () => {
     const h = accelHeaders(plan, { uri: '/_station_files/local/%C3%9Cber%20show.mp3' }, {});
     assert.deepEqual(Object.keys(h).sort(), [
-      'Accept-Ranges', 'Cache-Control', 'Content-Disposition', 'Content-Security-Policy', 'Content-Type', 'X-Accel-Redirect', 'X-Content-Type-Options',
+      'Accept-Ranges',
+      'Cache-Control',
+      'Content-Disposition',
+      'Content-Security-Policy',
+      'Content-Type',
+      'X-Accel-Redirect',
+      'X-Content-Type-Options',
     ]);
     assert.equal(h['Content-Security-Policy'], "sandbox; default-src 'none'");
     assert.equal(h['X-Accel-Redirect'], '/_station_files/local/%C3%9Cber%20show.mp3');
@@ -43,7 +49,12 @@ describe('normalizeAccelOptions', () => {
     assert.throws(() => normalizeAccelOptions({ buffering: 'no' as unknown as boolean }), TypeError);
   });
   it('accepts the documented forms', () => {
-    assert.deepEqual(normalizeAccelOptions({ buffering: true, limitRate: 0, expires: 60 }), { buffering: true, limitRate: 0, expires: 60, proxyHeader: 'x-station-files-accel' });
+    assert.deepEqual(normalizeAccelOptions({ buffering: true, limitRate: 0, expires: 60 }), {
+      buffering: true,
+      limitRate: 0,
+      expires: 60,
+      proxyHeader: 'x-station-files-accel',
+    });
     assert.equal(normalizeAccelOptions({ proxyHeader: false }).proxyHeader, false);
     assert.throws(() => normalizeAccelOptions({ proxyHeader: 'bad header' }), TypeError);
   });

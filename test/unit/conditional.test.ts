@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import {
-  evaluatePreconditions,
-  ifRangeAllows,
-  parseEtagList,
-  type Validators,
-} from '../../lib/http/conditional';
+import { evaluatePreconditions, ifRangeAllows, parseEtagList, type Validators } from '../../lib/http/conditional';
 
 // Last-Modified with a sub-second part: HTTP dates only carry seconds.
 const MTIME = new Date('2026-03-14T09:26:53.589Z');

@@ -13,8 +13,18 @@ describe('parseHttpDate', () => {
   });
 
   describe('rejects what is not an HTTP-date', () => {
-    for (const bad of ['0', '3000', '2026-03-14T09:26:53Z', 'Sun, 06 Nov 1994 08:49:37 UTC', 'Sun, 06 Nov 1994 08:49:37 +0000',
-      'Sun, 6 Nov 1994 08:49:37 GMT', 'Sun, 31 Feb 1994 08:49:37 GMT', 'Sun, 06 Nov 1994 24:00:00 GMT', '', 'yesterday']) {
+    for (const bad of [
+      '0',
+      '3000',
+      '2026-03-14T09:26:53Z',
+      'Sun, 06 Nov 1994 08:49:37 UTC',
+      'Sun, 06 Nov 1994 08:49:37 +0000',
+      'Sun, 6 Nov 1994 08:49:37 GMT',
+      'Sun, 31 Feb 1994 08:49:37 GMT',
+      'Sun, 06 Nov 1994 24:00:00 GMT',
+      '',
+      'yesterday',
+    ]) {
       it(JSON.stringify(bad), () => assert.equal(parseHttpDate(bad), undefined));
     }
     it('undefined', () => assert.equal(parseHttpDate(undefined), undefined));

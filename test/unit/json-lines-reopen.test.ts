@@ -74,7 +74,10 @@ async function idsIn(file: string): Promise<string[]> {
   const text = await readFile(file, 'utf8');
   if (text === '') return [];
   assert.ok(text.endsWith('\n'), `${path.basename(file)} ends with a newline`);
-  return text.slice(0, -1).split('\n').map((line) => (JSON.parse(line) as DownloadEvent).id);
+  return text
+    .slice(0, -1)
+    .split('\n')
+    .map((line) => (JSON.parse(line) as DownloadEvent).id);
 }
 
 function expectedIds(from: number, to: number): string[] {

@@ -64,7 +64,12 @@ function collector(): { errors: JsonLinesLogError[]; onError: (err: Error) => vo
 
 function parseLines(text: string): DownloadEvent[] {
   assert.ok(text === '' || text.endsWith('\n'), 'file ends with a newline');
-  return text === '' ? [] : text.slice(0, -1).split('\n').map((line) => JSON.parse(line) as DownloadEvent);
+  return text === ''
+    ? []
+    : text
+        .slice(0, -1)
+        .split('\n')
+        .map((line) => JSON.parse(line) as DownloadEvent);
 }
 
 /** A Writable whose write callbacks wait until released (or a delay passes). */
@@ -182,8 +187,14 @@ describe('jsonLinesLog to a file', () => {
       assert.match(e.userAgent ?? '', who === 'a' ? /^A+$/ : /^B+$/);
       ids[who].push(e.id);
     }
-    assert.deepEqual(ids.a, Array.from({ length: perSink }, (_, i) => `a-${i}`));
-    assert.deepEqual(ids.b, Array.from({ length: perSink }, (_, i) => `b-${i}`));
+    assert.deepEqual(
+      ids.a,
+      Array.from({ length: perSink }, (_, i) => `a-${i}`),
+    );
+    assert.deepEqual(
+      ids.b,
+      Array.from({ length: perSink }, (_, i) => `b-${i}`),
+    );
   });
 });
 
@@ -229,7 +240,10 @@ describe('jsonLinesLog to a stream', () => {
     assert.equal(c.errors[1]?.dropped, 14);
     assert.match(c.errors[1]?.message ?? '', /dropped 14 more events while the queue was full/);
     assert.equal(c.dropped(), 15);
-    assert.deepEqual(chunks.map((chunk) => (JSON.parse(chunk) as DownloadEvent).id), ['req-10', 'req-11', 'req-12', 'req-13', 'req-14']);
+    assert.deepEqual(
+      chunks.map((chunk) => (JSON.parse(chunk) as DownloadEvent).id),
+      ['req-10', 'req-11', 'req-12', 'req-13', 'req-14'],
+    );
   });
 
   it('accepts events again once the queue has room, after reporting the overflow', async () => {
@@ -241,10 +255,19 @@ describe('jsonLinesLog to a stream', () => {
     release();
     await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(log.pending(), 0);
-    assert.deepEqual(c.errors.map((e) => [e.code, e.dropped]), [['overflow', 1], ['overflow', 1]]);
+    assert.deepEqual(
+      c.errors.map((e) => [e.code, e.dropped]),
+      [
+        ['overflow', 1],
+        ['overflow', 1],
+      ],
+    );
     log(event(15));
     await log.close();
-    assert.deepEqual(chunks.map((chunk) => (JSON.parse(chunk) as DownloadEvent).id), ['req-10', 'req-11', 'req-15']);
+    assert.deepEqual(
+      chunks.map((chunk) => (JSON.parse(chunk) as DownloadEvent).id),
+      ['req-10', 'req-11', 'req-15'],
+    );
   });
 
   it('reports a failing stream (EPIPE) once, never throws, and stops', async () => {
@@ -308,7 +331,13 @@ describe('jsonLinesLog: reporting', () => {
     log(event(2));
     await closing;
     log(event(3));
-    assert.deepEqual(c.errors.map((e) => [e.code, e.dropped]), [['closed', 1], ['closed', 1]]);
+    assert.deepEqual(
+      c.errors.map((e) => [e.code, e.dropped]),
+      [
+        ['closed', 1],
+        ['closed', 1],
+      ],
+    );
     assert.equal(log.close(), closing, 'close() is idempotent');
     stream.end();
     assert.equal((await stream.toArray()).map(String).join(''), `${JSON.stringify(event(1))}\n`);

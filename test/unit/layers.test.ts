@@ -11,7 +11,8 @@ const RANK: Record<string, number> = { options: -1, http: 0, storage: 1, deliver
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? files(path.join(dir, d.name)) : d.name.endsWith('.ts') ? [path.join(dir, d.name)] : []);
+    d.isDirectory() ? files(path.join(dir, d.name)) : d.name.endsWith('.ts') ? [path.join(dir, d.name)] : [],
+  );
 }
 
 /** The lib folder of a file: 'http', 'storage', …, or '.' for lib/ itself. */
@@ -44,10 +45,14 @@ describe('lib/ layers', () => {
   });
 
   it('the same-rank folders access and log do not import each other', () => {
-    const across = files(lib).flatMap((f) => imports(f).filter((t) => {
-      const pair = [layer(f), layer(t)].sort().join();
-      return pair === 'access,log';
-    }).map((t) => `${path.relative(lib, f)} → ${path.relative(lib, t)}`));
+    const across = files(lib).flatMap((f) =>
+      imports(f)
+        .filter((t) => {
+          const pair = [layer(f), layer(t)].sort().join();
+          return pair === 'access,log';
+        })
+        .map((t) => `${path.relative(lib, f)} → ${path.relative(lib, t)}`),
+    );
     assert.deepEqual(across, []);
   });
 });

@@ -27,14 +27,20 @@ describe('postgresLimitStore', () => {
     assert.throws(() => postgresLimitStore({ pool, table: 'limits; DROP TABLE x' }), /table must be a lower-case table name/);
     assert.throws(() => postgresLimitStore({ pool, sweepBatch: 0 }), /sweepBatch/);
     assert.throws(() => postgresLimitStore({ pool, tabel: 'x' } as never), /unknown option tabel/);
-    assert.match(postgresLimitStore({ pool, table: 'radio.limits' }).schemaSql, /CREATE TABLE IF NOT EXISTS radio\.limits .*CREATE INDEX IF NOT EXISTS radio_limits_window_end ON radio\.limits/s);
+    assert.match(
+      postgresLimitStore({ pool, table: 'radio.limits' }).schemaSql,
+      /CREATE TABLE IF NOT EXISTS radio\.limits .*CREATE INDEX IF NOT EXISTS radio_limits_window_end ON radio\.limits/s,
+    );
   });
 
   it('sends one statement per check with client, episode, now, the new window end and max; maps the row to the decision', async () => {
     const f = fakePool((text) => (text.startsWith('INSERT') ? row(false, 130_500) : { rows: [], rowCount: 0 }));
     const store = postgresLimitStore({ pool: f.pool });
     assert.deepEqual(await store.check('203.0.113.7', 'alpha/1/9', 100_000, RULE), { ok: false, retryAfterSeconds: 31 });
-    assert.deepEqual(f.checks().map((c) => c.values), [['203.0.113.7', 'alpha/1/9', 100_000, 160_000, 5]]);
+    assert.deepEqual(
+      f.checks().map((c) => c.values),
+      [['203.0.113.7', 'alpha/1/9', 100_000, 160_000, 5]],
+    );
     assert.match(f.checks()[0]?.text ?? '', /ON CONFLICT \(client\) DO UPDATE/);
   });
 
@@ -48,17 +54,27 @@ describe('postgresLimitStore', () => {
     await store.check('c', 'e', 0, RULE);
     await store.check('c', 'e', 500, RULE);
     await settle();
-    assert.deepEqual(f.sweeps().map((s) => s.values), [[0, 3]], 'one sweep in the first period');
+    assert.deepEqual(
+      f.sweeps().map((s) => s.values),
+      [[0, 3]],
+      'one sweep in the first period',
+    );
     deleted = 3; // a full batch: more may be waiting
     await store.check('c', 'e', 1000, RULE);
     await settle();
     await store.check('c', 'e', 1001, RULE);
     await settle();
-    assert.deepEqual(f.sweeps().map((s) => s.values[0]), [0, 1000, 1001]);
+    assert.deepEqual(
+      f.sweeps().map((s) => s.values[0]),
+      [0, 1000, 1001],
+    );
     failSweep = true;
     deleted = 0;
     assert.deepEqual(await store.check('c', 'e', 5000, RULE), { ok: true }, 'a failing sweep never fails the check');
     await settle();
-    assert.deepEqual(errors.map((e) => e.message), ['sweep failed']);
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      ['sweep failed'],
+    );
   });
 });

@@ -104,7 +104,12 @@ describe('localStorage', () => {
 
     it('reads exactly the inclusive range', async () => {
       const media = localStorage({ root });
-      const cases: Array<[number, number]> = [[0, 0], [0, 1], [1000, 263_000], [BODY.length - 1, BODY.length - 1]];
+      const cases: Array<[number, number]> = [
+        [0, 0],
+        [0, 1],
+        [1000, 263_000],
+        [BODY.length - 1, BODY.length - 1],
+      ];
       for (const [start, end] of cases) {
         const body = await readAll(await media.open('shows/morning.mp3', { range: { start, end } }));
         assert.equal(body.length, end - start + 1, `${start}-${end}`);

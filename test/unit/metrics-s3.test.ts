@@ -36,9 +36,24 @@ describe('observeS3Requests', () => {
     assert.equal(client.added.length, 1);
     const mw = client.added[0] as Mw;
     assert.equal(await mw(async () => 'body', { commandName: 'GetObjectCommand' })('args'), 'body');
-    await assert.rejects(mw(async () => { throw sdkError('NotFound', 404); }, { commandName: 'HeadObjectCommand' })('args'), /NotFound/);
+    await assert.rejects(
+      mw(
+        async () => {
+          throw sdkError('NotFound', 404);
+        },
+        { commandName: 'HeadObjectCommand' },
+      )('args'),
+      /NotFound/,
+    );
     await mw(async () => 'x', { commandName: 'ListBucketsCommand' })('args');
-    assert.deepEqual(seen.map(([tag, op, , err]) => [tag, op, err]), [['second', 'GetObject', null], ['second', 'HeadObject', 'not-found'], ['second', 'other', null]]);
+    assert.deepEqual(
+      seen.map(([tag, op, , err]) => [tag, op, err]),
+      [
+        ['second', 'GetObject', null],
+        ['second', 'HeadObject', 'not-found'],
+        ['second', 'other', null],
+      ],
+    );
     assert.ok(seen.every((s) => typeof s[2] === 'number' && (s[2] as number) >= 0));
   });
 });

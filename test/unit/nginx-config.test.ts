@@ -40,14 +40,17 @@ describe('nginxConfig', () => {
   it('refuses values that could break out of a directive, and one location for two endpoints', async () => {
     await assert.rejects(nginxConfig({ listen: '80; evil', app: 'x:1', storages: {} }), TypeError);
     await assert.rejects(nginxConfig({ listen: '80', app: 'x:1', storages: { m: localStorage({ root: '/srv/a b', accelPrefix: '/_m' }) } }), /root/);
-    await assert.rejects(nginxConfig({
-      listen: '80',
-      app: 'x:1',
-      storages: {
-        a: s3Storage({ client: client('http://127.0.0.1:7480'), bucket: 'one', accel: {} }),
-        b: s3Storage({ client: client('http://127.0.0.2:7480'), bucket: 'two', accel: {} }),
-      },
-    }), /two S3 endpoints/);
+    await assert.rejects(
+      nginxConfig({
+        listen: '80',
+        app: 'x:1',
+        storages: {
+          a: s3Storage({ client: client('http://127.0.0.1:7480'), bucket: 'one', accel: {} }),
+          b: s3Storage({ client: client('http://127.0.0.2:7480'), bucket: 'two', accel: {} }),
+        },
+      }),
+      /two S3 endpoints/,
+    );
   });
 });
 
@@ -59,9 +62,17 @@ function block(conf: string, head: string): string {
 }
 
 const HELMET_HEADERS = [
-  'Content-Security-Policy', 'Cross-Origin-Opener-Policy', 'Cross-Origin-Resource-Policy', 'Origin-Agent-Cluster',
-  'Referrer-Policy', 'Strict-Transport-Security', 'X-DNS-Prefetch-Control', 'X-Download-Options', 'X-Frame-Options',
-  'X-Permitted-Cross-Domain-Policies', 'X-XSS-Protection',
+  'Content-Security-Policy',
+  'Cross-Origin-Opener-Policy',
+  'Cross-Origin-Resource-Policy',
+  'Origin-Agent-Cluster',
+  'Referrer-Policy',
+  'Strict-Transport-Security',
+  'X-DNS-Prefetch-Control',
+  'X-Download-Options',
+  'X-Frame-Options',
+  'X-Permitted-Cross-Domain-Policies',
+  'X-XSS-Protection',
 ];
 
 describe('nginxConfig: headers across the hand-off (audit issue 10)', () => {
@@ -189,14 +200,20 @@ describe('nginxConfig: client address and body size (audit issues 10 and 11)', (
     assert.match(block(await nginxConfig({ ...base, clientMaxBodySize: '500m' }), 'location / {'), /client_max_body_size 500m;/);
     assert.match(await nginxConfig({ ...base, clientMaxBodySize: 0 }), /client_max_body_size 0;/);
     for (const bad of ['500 MB', '-1', 1.5, '1m; evil']) {
-      await assert.rejects(nginxConfig({ ...base, clientMaxBodySize: bad }), (err: unknown) => err instanceof TypeError && /clientMaxBodySize/.test(err.message));
+      await assert.rejects(
+        nginxConfig({ ...base, clientMaxBodySize: bad }),
+        (err: unknown) => err instanceof TypeError && /clientMaxBodySize/.test(err.message),
+      );
     }
   });
 });
 
 describe('station-files nginx (command)', () => {
   it('prints the config for a config module', () => {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', 'lib/cli/bin.ts', 'nginx', '--config', 'test/fixtures/nginx-options.ts'], { cwd: repo, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'lib/cli/bin.ts', 'nginx', '--config', 'test/fixtures/nginx-options.ts'], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
     assert.match(out, /alias \/var\/radio\/media\/;/);
     assert.match(out, /location = \/_station_files\/s3 \{/);
   });

@@ -5,17 +5,32 @@ import assert from 'node:assert/strict';
 import { lastUpstream, parseReportLine } from '../../lib/log/nginx-report-line';
 
 const SECRET = Buffer.from('s3cret-s3cret-s3cret');
-const fields = (over: Record<string, string> = {}): string => JSON.stringify({
-  s: 's3cret-s3cret-s3cret', id: 'a1b2-c3', status: '206', bytes: '1048576', done: 'OK', time: '12.345',
-  ups: '200 : 206', upt: '0.002 : 0.010', rid: 'f00d', ...over,
-});
+const fields = (over: Record<string, string> = {}): string =>
+  JSON.stringify({
+    s: 's3cret-s3cret-s3cret',
+    id: 'a1b2-c3',
+    status: '206',
+    bytes: '1048576',
+    done: 'OK',
+    time: '12.345',
+    ups: '200 : 206',
+    upt: '0.002 : 0.010',
+    rid: 'f00d',
+    ...over,
+  });
 const line = (json: string, tag = 'station_files'): string => `<190>Nov  9 12:00:00 ${tag}: ${json}`;
 
 describe('parseReportLine', () => {
   it('reads every field of an S3 hand-off (the second upstream group is S3)', () => {
     assert.deepEqual(parseReportLine(line(fields()), 'station_files', SECRET), {
-      id: 'a1b2-c3', status: 206, bytesSent: 1048576, completed: true, requestId: 'f00d', requestTimeMs: 12345,
-      upstreamStatus: 206, upstreamTimeMs: 10,
+      id: 'a1b2-c3',
+      status: 206,
+      bytesSent: 1048576,
+      completed: true,
+      requestId: 'f00d',
+      requestTimeMs: 12345,
+      upstreamStatus: 206,
+      upstreamTimeMs: 10,
     });
   });
 

@@ -6,7 +6,14 @@ import type { ReportLine } from '../../lib/log/nginx-report-line';
 import { PendingReports, type ReportMark } from '../../lib/log/nginx-report-pending';
 
 const report = (id: string, bytesSent = 10): ReportLine => ({
-  id, status: 200, bytesSent, completed: true, requestId: 'r', requestTimeMs: 1, upstreamStatus: null, upstreamTimeMs: null,
+  id,
+  status: 200,
+  bytesSent,
+  completed: true,
+  requestId: 'r',
+  requestTimeMs: 1,
+  upstreamStatus: null,
+  upstreamTimeMs: null,
 });
 
 function setup(maxPending = 10, timeoutMs = 1000) {
@@ -14,7 +21,14 @@ function setup(maxPending = 10, timeoutMs = 1000) {
   const done: [string, ReportLine | ReportMark][] = [];
   const p = new PendingReports<string>({ maxPending, timeoutMs, now: () => now });
   const finish = (e: string, r: ReportLine | ReportMark): void => void done.push([e, r]);
-  return { p, done, finish, tick: (ms: number) => { now += ms; } };
+  return {
+    p,
+    done,
+    finish,
+    tick: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('PendingReports', () => {
@@ -53,7 +67,10 @@ describe('PendingReports', () => {
     p.receive(report('a'));
     tick(500);
     p.sweep();
-    assert.deepEqual(done, [['A', 'timeout'], ['B', 'timeout']]);
+    assert.deepEqual(done, [
+      ['A', 'timeout'],
+      ['B', 'timeout'],
+    ]);
     assert.deepEqual([p.stats().timedOut, p.stats().unknown, p.stats().pending], [2, 1, 0]);
   });
 
@@ -85,7 +102,11 @@ describe('PendingReports', () => {
     p.settle('b', 'B', finish);
     assert.equal(p.expect('c'), false);
     p.settle('c', 'C', finish);
-    assert.deepEqual(done, [['A', 'closed'], ['B', 'closed'], ['C', 'closed']]);
+    assert.deepEqual(done, [
+      ['A', 'closed'],
+      ['B', 'closed'],
+      ['C', 'closed'],
+    ]);
     assert.deepEqual([p.stats().closed, p.stats().pending], [3, 0]);
   });
 

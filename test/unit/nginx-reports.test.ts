@@ -9,14 +9,15 @@ import { createNginxReports, localStorage, nginxConfig, registerMorganTokens } f
 import { attachContext } from '../../lib/log/request-context';
 
 const SECRET = 'unit-secret-unit-secret';
-const send = (port: number, text: string): Promise<void> => new Promise((resolve, reject) => {
-  const s = dgram.createSocket('udp4');
-  s.send(text, port, '127.0.0.1', (err) => {
-    s.close();
-    if (err) reject(err);
-    else resolve();
+const send = (port: number, text: string): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    s.send(text, port, '127.0.0.1', (err) => {
+      s.close();
+      if (err) reject(err);
+      else resolve();
+    });
   });
-});
 
 describe('createNginxReports', () => {
   it('refuses addresses off loopback, short secrets and unknown keys, naming the option', () => {

@@ -19,7 +19,13 @@ describe('OptionsReader', () => {
     assert.equal(o.optionalInteger('absent', { min: 0, max: 1 }), undefined);
   });
   it('names the factory and the full path, and refuses unknown keys and non-objects', () => {
-    throwsWith(() => OptionsReader.of('f', { a: { n: 0 } }, ['a']).nested('a', ['n']).integer('n', { min: 1, max: 9 }, 1), 'f: a.n must be a whole number from 1 to 9');
+    throwsWith(
+      () =>
+        OptionsReader.of('f', { a: { n: 0 } }, ['a'])
+          .nested('a', ['n'])
+          .integer('n', { min: 1, max: 9 }, 1),
+      'f: a.n must be a whole number from 1 to 9',
+    );
     throwsWith(() => OptionsReader.of('f', { a: { typo: 1 } }, ['a']).nested('a', ['n']), 'f: unknown option a.typo (known: n)');
     throwsWith(() => OptionsReader.of('f', 'nope', ['a']), 'f: options must be an object');
     throwsWith(() => OptionsReader.of('f', { a: [] }, ['a']).nested('a', []), 'f: a must be an object');
@@ -29,14 +35,22 @@ describe('OptionsReader', () => {
 
 describe('factories', () => {
   it('createStationFiles reports nested response options with their path', () => {
-    throwsWith(() => createStationFiles({ ...base, responses: { maxRanges: 0 } }), 'createStationFiles: responses.maxRanges must be a whole number from 1 to 100');
-    throwsWith(() => createStationFiles({ ...base, responses: { accel: { limitRate: -1 } } }),
-      `createStationFiles: responses.accel.limitRate must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
+    throwsWith(
+      () => createStationFiles({ ...base, responses: { maxRanges: 0 } }),
+      'createStationFiles: responses.maxRanges must be a whole number from 1 to 100',
+    );
+    throwsWith(
+      () => createStationFiles({ ...base, responses: { accel: { limitRate: -1 } } }),
+      `createStationFiles: responses.accel.limitRate must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`,
+    );
   });
   it('createStationFiles refuses unknown keys, at the top and nested', () => {
     assert.throws(() => createStationFiles({ ...base, publicRateLimt: false } as never), /createStationFiles: unknown option publicRateLimt/);
     assert.throws(() => createStationFiles({ ...base, responses: { maxRange: 2 } } as never), /createStationFiles: unknown option responses\.maxRange/);
-    assert.throws(() => createStationFiles({ ...base, catalog: { mediaFile: () => null, recordings: () => null } } as never), /unknown option catalog\.recordings/);
+    assert.throws(
+      () => createStationFiles({ ...base, catalog: { mediaFile: () => null, recordings: () => null } } as never),
+      /unknown option catalog\.recordings/,
+    );
   });
   it('createDelivery and fileHandler report with their own names', () => {
     throwsWith(() => createDelivery({ maxRanges: 101 }), 'createDelivery: maxRanges must be a whole number from 1 to 100');

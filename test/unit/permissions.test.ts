@@ -2,11 +2,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { staticPermissions } from '../../lib';
 
-const authorize = staticPermissions<{ id: number }>({
-  '1': { globalAdmin: true },
-  '2': { stations: { alpha: ['administer all'] } },
-  '3': { stations: { alpha: ['streamers', 'reports'], bravo: ['media'] } },
-}, (u) => String(u.id));
+const authorize = staticPermissions<{ id: number }>(
+  {
+    '1': { globalAdmin: true },
+    '2': { stations: { alpha: ['administer all'] } },
+    '3': { stations: { alpha: ['streamers', 'reports'], bravo: ['media'] } },
+  },
+  (u) => String(u.id),
+);
 
 describe('staticPermissions', () => {
   it('lets a global admin do everything everywhere', () => {

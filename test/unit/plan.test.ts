@@ -51,7 +51,14 @@ describe('planResponse', () => {
       const p = plan({}, { filename: 'show.mp3', contentType: 'text/html' });
       assert.match(p.headers['Content-Disposition'] ?? '', /^attachment;/);
     });
-    for (const [filename, type] of [['a.mp3', 'audio/mpeg'], ['a.ogg', 'audio/ogg'], ['a.mp4', 'video/mp4'], ['a.png', 'image/png'], ['a.jpg', 'image/jpeg'], ['a.txt', 'text/plain']] as const) {
+    for (const [filename, type] of [
+      ['a.mp3', 'audio/mpeg'],
+      ['a.ogg', 'audio/ogg'],
+      ['a.mp4', 'video/mp4'],
+      ['a.png', 'image/png'],
+      ['a.jpg', 'image/jpeg'],
+      ['a.txt', 'text/plain'],
+    ] as const) {
       it(`plays ${filename} (${type}) inline`, () => {
         const p = plan({}, { filename });
         assert.match(p.headers['Content-Disposition'] ?? '', /^inline;/);

@@ -21,16 +21,33 @@ describe('classifyUserAgent', () => {
 
   it('counts the players issue 16 found dropped as bots', () => {
     const players = [
-      'AmazonMusic', 'Echo/1.0(APNG)', 'com.google.android.apps.youtube.music/7.02.51 (Linux; U; Android 14; en_GB; Pixel 8; Build/AP1A.240305.019; Cronet/121.0.6167.71)',
-      'Fountain/1.1.4 iOS https://www.fountain.fm', 'TuneIn Radio', 'Stitcher/Android', 'gPodder/3.11.4 (+http://gpodder.org/) Linux',
-      'Castro 2020.14/1287', 'Shifty Jelly Pocket Casts, iOS v7.1', 'Overcast (+http://overcast.fm/; Apple Watch podcast app)',
+      'AmazonMusic',
+      'Echo/1.0(APNG)',
+      'com.google.android.apps.youtube.music/7.02.51 (Linux; U; Android 14; en_GB; Pixel 8; Build/AP1A.240305.019; Cronet/121.0.6167.71)',
+      'Fountain/1.1.4 iOS https://www.fountain.fm',
+      'TuneIn Radio',
+      'Stitcher/Android',
+      'gPodder/3.11.4 (+http://gpodder.org/) Linux',
+      'Castro 2020.14/1287',
+      'Shifty Jelly Pocket Casts, iOS v7.1',
+      'Overcast (+http://overcast.fm/; Apple Watch podcast app)',
     ];
-    assert.deepEqual(players.filter((ua) => !isListener(classifyUserAgent(ua).kind)), []);
+    assert.deepEqual(
+      players.filter((ua) => !isListener(classifyUserAgent(ua).kind)),
+      [],
+    );
   });
 
   it('does not count the crawlers issue 16 found passing as listeners', () => {
-    const bots = ['Overcast/1.0 Podcast Sync (3 subscribers; feed-id=1; +http://overcast.fm/)', 'Podcastindex.org/v0.4.1 (Aggrivate)', 'SiriusXM/STT-Processor/1.2'];
-    assert.deepEqual(bots.map((ua) => classifyUserAgent(ua).kind), ['bot', 'bot', 'bot']);
+    const bots = [
+      'Overcast/1.0 Podcast Sync (3 subscribers; feed-id=1; +http://overcast.fm/)',
+      'Podcastindex.org/v0.4.1 (Aggrivate)',
+      'SiriusXM/STT-Processor/1.2',
+    ];
+    assert.deepEqual(
+      bots.map((ua) => classifyUserAgent(ua).kind),
+      ['bot', 'bot', 'bot'],
+    );
   });
 
   it('never counts a missing or empty user agent', () => {
@@ -52,6 +69,10 @@ describe('classifyUserAgent', () => {
       assert.ok(['app', 'browser', 'bot', 'preloader'].includes(kind) && name.length > 0, name);
       assert.doesNotThrow(() => new RegExp(source, flags ?? ''), name);
     }
-    assert.deepEqual(AGENT_RULES_SOURCE, { list: 'OPAWG podcast user-agents v2 (github.com/opawg/user-agents-v2), MIT', snapshot: '2026-08-06', commit: '8008a31' });
+    assert.deepEqual(AGENT_RULES_SOURCE, {
+      list: 'OPAWG podcast user-agents v2 (github.com/opawg/user-agents-v2), MIT',
+      snapshot: '2026-08-06',
+      commit: '8008a31',
+    });
   });
 });

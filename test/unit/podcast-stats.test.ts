@@ -2,11 +2,27 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DownloadEvent } from '../../lib/log/events';
 import {
-  countPodcastDownloads, listenerKey, truncateIp, type PodcastCountOptions, type PodcastCounts, type PodcastDownloadCount, type PodcastWindow,
+  countPodcastDownloads,
+  listenerKey,
+  truncateIp,
+  type PodcastCountOptions,
+  type PodcastCounts,
+  type PodcastDownloadCount,
+  type PodcastWindow,
 } from '../../lib/log/podcast-stats';
 import {
-  after, appleCoreMediaSession, BITRATE_128K, browserFullGet, EPISODE_SIZE, episodeEvent, MB, MINUTE_128K, nginxHandoff, rangeEvent,
-  spotifyChunks, UA,
+  after,
+  appleCoreMediaSession,
+  BITRATE_128K,
+  browserFullGet,
+  EPISODE_SIZE,
+  episodeEvent,
+  MB,
+  MINUTE_128K,
+  nginxHandoff,
+  rangeEvent,
+  spotifyChunks,
+  UA,
 } from '../support/podcast-requests';
 
 const DAY1 = '2024-05-01T08:00:00.000Z';
@@ -35,8 +51,15 @@ function excluded(events: DownloadEvent[], options?: PodcastCountOptions): Recor
   return Object.fromEntries(Object.entries(count(events, options).excluded.requests).filter(([, n]) => n > 0));
 }
 
-const row = (downloads: number, listeners: number, byDay: Record<string, number>, extra: Partial<PodcastDownloadCount> = {}) =>
-  ({ station: 'radio-a', podcast: 'pod-1', episode: 'ep-1', downloads, listeners, byDay, ...extra });
+const row = (downloads: number, listeners: number, byDay: Record<string, number>, extra: Partial<PodcastDownloadCount> = {}) => ({
+  station: 'radio-a',
+  podcast: 'pod-1',
+  episode: 'ep-1',
+  downloads,
+  listeners,
+  byDay,
+  ...extra,
+});
 
 describe('truncateIp', () => {
   it('leaves IPv4 unchanged', () => {
@@ -135,7 +158,7 @@ describe('countPodcastDownloads: what a podcast host sees (counts as IAB v2.3 gi
     assert.equal(result.excluded.underMinimum, 1);
   });
 
-  it('Apple Watch sync (atc/…): 0 as a pre-loader (§5.5.2 Step 1.2 item 7); Overcast\'s own Watch app: 1', () => {
+  it("Apple Watch sync (atc/…): 0 as a pre-loader (§5.5.2 Step 1.2 item 7); Overcast's own Watch app: 1", () => {
     const watch = [UA.appleWatch, '(null)/(null) watchOS/8.8.1 model/Watch4,2 hwp/t8006 build/19U512 (6; dt:191)'];
     assert.deepEqual(excluded(watch.map((userAgent) => browserFullGet(DAY1, { userAgent }))), { preloader: 2 });
     assert.equal(total([browserFullGet(DAY1, { userAgent: UA.overcastWatch })]), 1);
@@ -147,7 +170,10 @@ describe('countPodcastDownloads: what a podcast host sees (counts as IAB v2.3 gi
   });
 
   it('IPv6: addresses in one /64 with one user agent are 1 listener; in two /64s, 2 (§5.5.4)', () => {
-    const one = [...spotifyChunks(DAY1, { ip: '2a02:8108:1234:5600:1c2b:3a4d:5e6f:7081' }), ...spotifyChunks(after(DAY1, 3600), { ip: '2a02:8108:1234:5600::42' })];
+    const one = [
+      ...spotifyChunks(DAY1, { ip: '2a02:8108:1234:5600:1c2b:3a4d:5e6f:7081' }),
+      ...spotifyChunks(after(DAY1, 3600), { ip: '2a02:8108:1234:5600::42' }),
+    ];
     assert.deepEqual(only(one), row(1, 1, { '2024-05-01': 1 }));
     const two = [...spotifyChunks(DAY1, { ip: '2a02:8108:1234:5600::42' }), ...spotifyChunks(DAY1, { ip: '2a02:8108:1234:5601::42' })];
     assert.deepEqual(only(two), row(2, 2, { '2024-05-01': 2 }));
@@ -170,8 +196,10 @@ describe('countPodcastDownloads: what a podcast host sees (counts as IAB v2.3 gi
 
   it('requests from excluded data-centre ranges (CIDR, IPv4 and IPv6): 0, reported', () => {
     const events = [
-      browserFullGet(DAY1, { ip: '198.51.100.20' }), browserFullGet(DAY1, { ip: '::ffff:198.51.100.21' }),
-      browserFullGet(DAY1, { ip: '2001:db8:dc:1::5' }), browserFullGet(DAY1, { ip: '203.0.113.5' }),
+      browserFullGet(DAY1, { ip: '198.51.100.20' }),
+      browserFullGet(DAY1, { ip: '::ffff:198.51.100.21' }),
+      browserFullGet(DAY1, { ip: '2001:db8:dc:1::5' }),
+      browserFullGet(DAY1, { ip: '203.0.113.5' }),
     ];
     const options = { excludeIps: ['198.51.100.0/24', '2001:db8:dc::/48'] };
     assert.equal(total(events, options), 1);
@@ -203,7 +231,7 @@ describe('countPodcastDownloads: delivery (bytes really sent)', () => {
     assert.deepEqual(excluded([nginxHandoff(DAY1, null, null)]), { 'unknown-delivery': 1 });
   });
 
-  it('a failed response counts the bytes it delivered toward the listener\'s total', () => {
+  it("a failed response counts the bytes it delivered toward the listener's total", () => {
     assert.equal(total([episodeEvent({ outcome: 'failed', bytesSent: 5 * MB })]), 1);
     const half = [rangeEvent(DAY1, 0, null, 500_000, { outcome: 'failed' }), rangeEvent(after(DAY1, 5), 500_000, null, 500_000)];
     assert.equal(total(half), 1);
@@ -217,12 +245,15 @@ describe('countPodcastDownloads: delivery (bytes really sent)', () => {
     assert.equal(counted.redirects, 'count-requests');
   });
 
-  it('unites a listener\'s ranges, counting overlaps once', () => {
+  it("unites a listener's ranges, counting overlaps once", () => {
     const half = MINUTE_128K / 2;
     assert.equal(total([rangeEvent(DAY1, 0, half - 1, half), rangeEvent(after(DAY1, 5), 0, half - 1, half)]), 0);
     assert.equal(total([rangeEvent(DAY1, 0, half - 1, half), rangeEvent(after(DAY1, 5), half, 2 * half - 1, half)]), 1);
-    assert.equal(total([rangeEvent(DAY1, 0, half - 1, half), rangeEvent(after(DAY1, 5), half, 2 * half - 1, half, { userAgent: UA.spotify })]), 0,
-      'bytes of another listener do not add up');
+    assert.equal(
+      total([rangeEvent(DAY1, 0, half - 1, half), rangeEvent(after(DAY1, 5), half, 2 * half - 1, half, { userAgent: UA.spotify })]),
+      0,
+      'bytes of another listener do not add up',
+    );
   });
 });
 
@@ -256,7 +287,13 @@ describe('countPodcastDownloads: the per-episode minimum (§5.5.3)', () => {
       return { bitrate: 128_000 };
     };
     const result = countPodcastDownloads(events, { episodeInfo });
-    assert.deepEqual(result.episodes.map((c) => [c.podcast, c.episode, c.downloads]), [['pod-1', 'ep-1', 1], ['pod-2', 'ep-1', 1]]);
+    assert.deepEqual(
+      result.episodes.map((c) => [c.podcast, c.episode, c.downloads]),
+      [
+        ['pod-1', 'ep-1', 1],
+        ['pod-2', 'ep-1', 1],
+      ],
+    );
     assert.deepEqual(asked, ['pod-1/ep-1', 'pod-2/ep-1']);
   });
 });
@@ -290,7 +327,11 @@ describe('countPodcastDownloads: measurement windows (§5.5.1)', () => {
 
   it('reproduces the §5.5.1 example table (calendar 1,1,0,1; first-touch rolling 1,0,1,1)', () => {
     const times = ['2024-05-06T22:00:00Z', '2024-05-07T03:00:00Z', '2024-05-07T22:15:00Z', '2024-05-08T23:15:00Z'];
-    const upTo = (n: number, window: PodcastWindow): number => total(times.slice(0, n).map((at) => browserFullGet(at)), { window });
+    const upTo = (n: number, window: PodcastWindow): number =>
+      total(
+        times.slice(0, n).map((at) => browserFullGet(at)),
+        { window },
+      );
     const rows = (window: PodcastWindow): number[] => times.map((_, i) => upTo(i + 1, window) - upTo(i, window));
     assert.deepEqual(rows('utc-day'), [1, 1, 0, 1]);
     assert.deepEqual(rows('rolling-24h'), [1, 0, 1, 1]);
@@ -309,7 +350,13 @@ describe('countPodcastDownloads: measurement windows (§5.5.1)', () => {
 
 describe('countPodcastDownloads: input', () => {
   it('gives the same result for an array in any order', () => {
-    const events = [...appleCoreMediaSession('2024-05-03T10:00:00.000Z'), browserFullGet(DAY2), ...spotifyChunks(DAY1), ...appleCoreMediaSession(DAY1), browserFullGet(DAY1)];
+    const events = [
+      ...appleCoreMediaSession('2024-05-03T10:00:00.000Z'),
+      browserFullGet(DAY2),
+      ...spotifyChunks(DAY1),
+      ...appleCoreMediaSession(DAY1),
+      browserFullGet(DAY1),
+    ];
     const expected = row(5, 3, { '2024-05-01': 3, '2024-05-02': 1, '2024-05-03': 1 });
     assert.deepEqual(only(events), expected);
     assert.deepEqual(only([...events].reverse()), expected);
@@ -351,23 +398,52 @@ describe('countPodcastDownloads: input', () => {
 
   it('sorts rows by station (null first), podcast, then episode', () => {
     const events = [
-      browserFullGet(DAY1, { station: 'radio-b', fileId: 'ep-1' }), browserFullGet(DAY1, { station: 'radio-a', fileId: 'ep-2' }),
-      browserFullGet(DAY1, { station: 'radio-a', fileId: 'ep-10' }), browserFullGet(DAY1, { station: null, fileId: 'ep-9' }),
+      browserFullGet(DAY1, { station: 'radio-b', fileId: 'ep-1' }),
+      browserFullGet(DAY1, { station: 'radio-a', fileId: 'ep-2' }),
+      browserFullGet(DAY1, { station: 'radio-a', fileId: 'ep-10' }),
+      browserFullGet(DAY1, { station: null, fileId: 'ep-9' }),
     ];
-    assert.deepEqual(count(events).episodes.map((c) => [c.station, c.episode]), [[null, 'ep-9'], ['radio-a', 'ep-10'], ['radio-a', 'ep-2'], ['radio-b', 'ep-1']]);
+    assert.deepEqual(
+      count(events).episodes.map((c) => [c.station, c.episode]),
+      [
+        [null, 'ep-9'],
+        ['radio-a', 'ep-10'],
+        ['radio-a', 'ep-2'],
+        ['radio-b', 'ep-1'],
+      ],
+    );
   });
 });
 
 describe('countPodcastDownloads: options', () => {
   it('validates options up front, naming the option', () => {
     const bad: unknown[] = [
-      null, 'utc-day', [], { window: 'daily' }, { minBytes: 0 }, { minBytes: 1.5 }, { minBytes: '960000' },
-      { extraBotPatterns: /bot/ }, { extraBotPatterns: ['bot'] }, { allowUserAgentPatterns: 'Overcast' }, { minbytes: 1000 },
-      { perIp: { maxUserAgents: 0 } }, { perIp: { maxUA: 3 } }, { excludeIps: ['10.0.0.0/33'] }, { excludeIps: ['not-an-ip'] },
-      { allowIps: '10.0.0.0/8' }, { redirects: 'count' }, { episodeInfo: 'catalog' }, { reorderMs: -1 },
+      null,
+      'utc-day',
+      [],
+      { window: 'daily' },
+      { minBytes: 0 },
+      { minBytes: 1.5 },
+      { minBytes: '960000' },
+      { extraBotPatterns: /bot/ },
+      { extraBotPatterns: ['bot'] },
+      { allowUserAgentPatterns: 'Overcast' },
+      { minbytes: 1000 },
+      { perIp: { maxUserAgents: 0 } },
+      { perIp: { maxUA: 3 } },
+      { excludeIps: ['10.0.0.0/33'] },
+      { excludeIps: ['not-an-ip'] },
+      { allowIps: '10.0.0.0/8' },
+      { redirects: 'count' },
+      { episodeInfo: 'catalog' },
+      { reorderMs: -1 },
     ];
     for (const options of bad) {
-      assert.throws(() => countPodcastDownloads([], options as PodcastCountOptions), (err: Error) => err instanceof TypeError && err.message.startsWith('countPodcastDownloads: '), JSON.stringify(options));
+      assert.throws(
+        () => countPodcastDownloads([], options as PodcastCountOptions),
+        (err: Error) => err instanceof TypeError && err.message.startsWith('countPodcastDownloads: '),
+        JSON.stringify(options),
+      );
     }
     assert.throws(() => countPodcastDownloads([], { perIp: { maxUserAgents: 0 } }), /perIp\.maxUserAgents must be/);
   });

@@ -77,7 +77,22 @@ describe('decideRange', () => {
       assertIgnored(decideRange('bytes=20000-2', SIZE, 1));
     });
 
-    for (const header of ['bytes=abc', 'bytes=', 'bytes 0-1', 'items=0-1', 'bytes=--1', 'bytes=1-2-3', 'bytes=-', 'bytes=0x10-20', 'bytes=1.5-2', 'bytes=+1-2', 'bytes=,', '=0-1', '', 'bytes=٠-١']) {
+    for (const header of [
+      'bytes=abc',
+      'bytes=',
+      'bytes 0-1',
+      'items=0-1',
+      'bytes=--1',
+      'bytes=1-2-3',
+      'bytes=-',
+      'bytes=0x10-20',
+      'bytes=1.5-2',
+      'bytes=+1-2',
+      'bytes=,',
+      '=0-1',
+      '',
+      'bytes=٠-١',
+    ]) {
       it(`ignores ${JSON.stringify(header)}`, () => {
         assertIgnored(decideRange(header, SIZE, 1));
       });

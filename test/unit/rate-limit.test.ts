@@ -67,8 +67,18 @@ describe('createNewDownloadLimiter: a store', () => {
   });
 
   for (const [label, check] of [
-    ['rejects', async (): Promise<LimitDecision> => { throw new Error('connection refused'); }],
-    ['throws', (): LimitDecision => { throw new Error('connection refused'); }],
+    [
+      'rejects',
+      async (): Promise<LimitDecision> => {
+        throw new Error('connection refused');
+      },
+    ],
+    [
+      'throws',
+      (): LimitDecision => {
+        throw new Error('connection refused');
+      },
+    ],
     ['never answers', (): Promise<LimitDecision> => new Promise(() => {})],
   ] as const) {
     it(`fails open when the store ${label}: the request goes through and the failure is reported`, async () => {

@@ -12,9 +12,12 @@ const OBJECT = Buffer.from(Array.from({ length: 96 * KiB }, (_, i) => (i * 7 + 3
 
 /** The object from `offset`, in 4 KiB chunks, like a storage body; every one handed out is kept. */
 function memorySource(opened: Readable[], offset: number): Readable {
-  const body = Readable.from((function* chunks() {
-    for (let at = offset; at < OBJECT.length; at += 4 * KiB) yield OBJECT.subarray(at, Math.min(at + 4 * KiB, OBJECT.length));
-  })(), { objectMode: false });
+  const body = Readable.from(
+    (function* chunks() {
+      for (let at = offset; at < OBJECT.length; at += 4 * KiB) yield OBJECT.subarray(at, Math.min(at + 4 * KiB, OBJECT.length));
+    })(),
+    { objectMode: false },
+  );
   opened.push(body);
   return body;
 }
@@ -56,7 +59,9 @@ function consume(options: ResumeOptions, read: { bytes: number; everyMs: number;
       if (read.pauseAt !== undefined && got >= read.pauseAt && read.pauseMs) {
         paused = true;
         read.pauseAt = undefined;
-        setTimeout(() => { paused = false; }, read.pauseMs);
+        setTimeout(() => {
+          paused = false;
+        }, read.pauseMs);
       }
     }, read.everyMs);
     wrapper.on('end', () => finish());
@@ -72,19 +77,25 @@ describe('resumable: giving the storage connection back', () => {
     assert.equal(run.error, undefined);
     assert.ok(run.body.equals(OBJECT), 'byte-exact');
     assert.ok(run.reopens.length >= 1, 'the connection was given back at least once');
-    assert.ok(run.reopens.every((o, i) => o > (run.reopens[i - 1] ?? 0)), 'each reopen starts further on');
-    assert.ok(run.opened.every((b) => b.destroyed), 'every storage body was released');
+    assert.ok(
+      run.reopens.every((o, i) => o > (run.reopens[i - 1] ?? 0)),
+      'each reopen starts further on',
+    );
+    assert.ok(
+      run.opened.every((b) => b.destroyed),
+      'every storage body was released',
+    );
   });
 
   it('still releases a consumer that stops pulling (floor 0), and resumes it byte-exact', async () => {
-    const run = await consume(
-      { releaseAfterMs: 100, slowBelowBytesPerSecond: 0 },
-      { bytes: 8 * KiB, everyMs: 5, pauseAt: 16 * KiB, pauseMs: 600 },
-    );
+    const run = await consume({ releaseAfterMs: 100, slowBelowBytesPerSecond: 0 }, { bytes: 8 * KiB, everyMs: 5, pauseAt: 16 * KiB, pauseMs: 600 });
     assert.equal(run.error, undefined);
     assert.ok(run.body.equals(OBJECT), 'byte-exact');
     assert.ok(run.reopens.length >= 1, 'released during the pause');
-    assert.ok(run.opened.every((b) => b.destroyed), 'every storage body was released');
+    assert.ok(
+      run.opened.every((b) => b.destroyed),
+      'every storage body was released',
+    );
   });
 
   it('keeps the connection of a consumer pulling above the floor', async () => {
@@ -96,11 +107,9 @@ describe('resumable: giving the storage connection back', () => {
   });
 
   it('ends with the error when the object changed before the re-read (If-Match): only a prefix of the old bytes', async () => {
-    const run = await consume(
-      { releaseAfterMs: 100, slowBelowBytesPerSecond: 1024 * KiB },
-      { bytes: KiB, everyMs: 10 },
-      async () => { throw new StorageError('changed', 'If-Match failed'); },
-    );
+    const run = await consume({ releaseAfterMs: 100, slowBelowBytesPerSecond: 1024 * KiB }, { bytes: KiB, everyMs: 10 }, async () => {
+      throw new StorageError('changed', 'If-Match failed');
+    });
     assert.ok(run.error instanceof StorageError);
     assert.equal(run.error.code, 'changed');
     assert.ok(run.body.length < OBJECT.length);
@@ -115,8 +124,10 @@ describe('normalizeResume', () => {
 
   it('rejects a bad slowBelowBytesPerSecond with a TypeError naming it', () => {
     for (const bad of [-1, 1.5, Number.NaN, '32768' as unknown as number]) {
-      assert.throws(() => normalizeResume({ slowBelowBytesPerSecond: bad }, 's3Storage'), (err: unknown) =>
-        err instanceof TypeError && /s3Storage: resume\.slowBelowBytesPerSecond/.test(err.message));
+      assert.throws(
+        () => normalizeResume({ slowBelowBytesPerSecond: bad }, 's3Storage'),
+        (err: unknown) => err instanceof TypeError && /s3Storage: resume\.slowBelowBytesPerSecond/.test(err.message),
+      );
     }
   });
 

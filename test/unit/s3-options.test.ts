@@ -28,15 +28,38 @@ describe('s3Storage options', () => {
       }
       return assert.fail('no TypeError');
     };
-    assert.equal(message(() => s3Storage({ client, bucket: 'radio', accel: { urlExpiresIn: 0 } })), 's3Storage: accel.urlExpiresIn must be a whole number from 1 to 604800');
-    assert.equal(message(() => s3Storage({ client, bucket: 'radio', accel: { location: 'x' } })),
-      's3Storage: accel.location must be an nginx location path starting with "/", without ?, #, % or spaces');
-    assert.equal(message(() => s3Storage({ client, bucket: 'radio', resume: { attempts: 21 } })), 's3Storage: resume.attempts must be a whole number from 0 to 20');
-    assert.match(message(() => s3Storage({ client, bucket: 'radio', resume: { attemps: 2 } } as never)), /^s3Storage: unknown option resume\.attemps /);
-    assert.match(message(() => s3Storage({ client, bucket: 'radio', accel: { expiresIn: 9 } } as never)), /^s3Storage: unknown option accel\.expiresIn /);
-    assert.match(message(() => s3Storage({ client, bucket: 'radio', prefx: 'a/' } as never)), /^s3Storage: unknown option prefx /);
-    assert.equal(message(() => s3Storage({ client, bucket: 'radio', onResume: 1 } as never)), 's3Storage: onResume must be a function');
-    assert.equal(message(() => s3Storage(undefined as never)), 's3Storage: client must be an S3Client');
+    assert.equal(
+      message(() => s3Storage({ client, bucket: 'radio', accel: { urlExpiresIn: 0 } })),
+      's3Storage: accel.urlExpiresIn must be a whole number from 1 to 604800',
+    );
+    assert.equal(
+      message(() => s3Storage({ client, bucket: 'radio', accel: { location: 'x' } })),
+      's3Storage: accel.location must be an nginx location path starting with "/", without ?, #, % or spaces',
+    );
+    assert.equal(
+      message(() => s3Storage({ client, bucket: 'radio', resume: { attempts: 21 } })),
+      's3Storage: resume.attempts must be a whole number from 0 to 20',
+    );
+    assert.match(
+      message(() => s3Storage({ client, bucket: 'radio', resume: { attemps: 2 } } as never)),
+      /^s3Storage: unknown option resume\.attemps /,
+    );
+    assert.match(
+      message(() => s3Storage({ client, bucket: 'radio', accel: { expiresIn: 9 } } as never)),
+      /^s3Storage: unknown option accel\.expiresIn /,
+    );
+    assert.match(
+      message(() => s3Storage({ client, bucket: 'radio', prefx: 'a/' } as never)),
+      /^s3Storage: unknown option prefx /,
+    );
+    assert.equal(
+      message(() => s3Storage({ client, bucket: 'radio', onResume: 1 } as never)),
+      's3Storage: onResume must be a function',
+    );
+    assert.equal(
+      message(() => s3Storage(undefined as never)),
+      's3Storage: client must be an S3Client',
+    );
   });
   it('fills in the defaults', () => {
     const s = s3Storage({ client, bucket: 'radio', accel: {} });

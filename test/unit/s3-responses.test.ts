@@ -28,15 +28,23 @@ describe('toStorageError', () => {
 describe('headMeta and getMeta', () => {
   const mtime = new Date('2026-01-02T03:04:05Z');
   it('quotes bare ETags and reads size, mtime and type', () => {
-    assert.deepEqual(headMeta({ ContentLength: 3, ETag: 'abc', LastModified: mtime, ContentType: 'audio/mpeg' }),
-      { size: 3, mtime, etag: '"abc"', contentType: 'audio/mpeg' });
+    assert.deepEqual(headMeta({ ContentLength: 3, ETag: 'abc', LastModified: mtime, ContentType: 'audio/mpeg' }), {
+      size: 3,
+      mtime,
+      etag: '"abc"',
+      contentType: 'audio/mpeg',
+    });
     assert.throws(() => headMeta({ ContentLength: 3 }), /no size or ETag/);
   });
   it('reads the whole object or one span from Content-Range', () => {
-    assert.deepEqual(getMeta({ ETag: '"e"', ContentLength: 10, LastModified: mtime }),
-      { meta: { size: 10, mtime, etag: '"e"', contentType: undefined }, range: null });
-    assert.deepEqual(getMeta({ ETag: '"e"', ContentLength: 2, ContentRange: 'bytes 4-5/10', LastModified: mtime }),
-      { meta: { size: 10, mtime, etag: '"e"', contentType: undefined }, range: { start: 4, end: 5 } });
+    assert.deepEqual(getMeta({ ETag: '"e"', ContentLength: 10, LastModified: mtime }), {
+      meta: { size: 10, mtime, etag: '"e"', contentType: undefined },
+      range: null,
+    });
+    assert.deepEqual(getMeta({ ETag: '"e"', ContentLength: 2, ContentRange: 'bytes 4-5/10', LastModified: mtime }), {
+      meta: { size: 10, mtime, etag: '"e"', contentType: undefined },
+      range: { start: 4, end: 5 },
+    });
   });
   it('is null for incomplete or inconsistent answers', () => {
     assert.equal(getMeta({ ContentLength: 2 }), null);

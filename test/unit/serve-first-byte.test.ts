@@ -70,10 +70,13 @@ before(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-after(() => new Promise<void>((resolve) => {
-  server.closeAllConnections();
-  server.close(() => resolve());
-}));
+after(
+  () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+);
 
 /** The DeliveryResult of `path`, once serve() resolved. */
 async function resultOf(path: string): Promise<DeliveryResult> {
@@ -142,7 +145,10 @@ describe('createDelivery({ sendTimeoutMs })', () => {
 
   it('rejects anything else with a TypeError naming the option', () => {
     for (const bad of [-1, 1.5, Number.NaN, Infinity, 2 ** 31, '60000' as unknown as number]) {
-      assert.throws(() => createDelivery({ sendTimeoutMs: bad }), (err: unknown) => err instanceof TypeError && /sendTimeoutMs/.test(err.message));
+      assert.throws(
+        () => createDelivery({ sendTimeoutMs: bad }),
+        (err: unknown) => err instanceof TypeError && /sendTimeoutMs/.test(err.message),
+      );
     }
   });
 });

@@ -49,14 +49,24 @@ function send(urlPath: string, opts: SendOptions = {}): Promise<Reply> {
   const id = String(++seq);
   const result = new Promise<DeliveryResult>((resolve) => waiters.set(id, resolve));
   return new Promise((resolve, reject) => {
-    const req = http.request(base + urlPath, { method: opts.method ?? 'GET', headers: { ...opts.headers, 'x-test-id': id }, agent: opts.close ? false : agent });
-    req.on('error', (err) => { if (!req.destroyed || opts.abortAfter === undefined) reject(err); });
+    const req = http.request(base + urlPath, {
+      method: opts.method ?? 'GET',
+      headers: { ...opts.headers, 'x-test-id': id },
+      agent: opts.close ? false : agent,
+    });
+    req.on('error', (err) => {
+      if (!req.destroyed || opts.abortAfter === undefined) reject(err);
+    });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let received = 0;
       let broken = false;
-      res.on('aborted', () => { broken = true; });
-      res.on('error', () => { broken = true; });
+      res.on('aborted', () => {
+        broken = true;
+      });
+      res.on('error', () => {
+        broken = true;
+      });
       res.on('data', (chunk: Buffer) => {
         chunks.push(chunk);
         received += chunk.length;
@@ -80,14 +90,17 @@ before(async () => {
   await writeFile(path.join(tmp.dir, UNICODE_NAME), UNICODE_BODY);
   const media = localStorage({ root: tmp.dir });
   const app = express();
-  app.all('/files/:name', fileHandler({
-    resolve: (req) => ({ storage: media, key: String(req.params.name) }),
-    onResult: (result, req) => {
-      const id = String(req.headers['x-test-id']);
-      waiters.get(id)?.(result);
-      waiters.delete(id);
-    },
-  }));
+  app.all(
+    '/files/:name',
+    fileHandler({
+      resolve: (req) => ({ storage: media, key: String(req.params.name) }),
+      onResult: (result, req) => {
+        const id = String(req.headers['x-test-id']);
+        waiters.get(id)?.(result);
+        waiters.delete(id);
+      },
+    }),
+  );
   server = await new Promise<http.Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -257,7 +270,10 @@ describe('fileHandler over localStorage (stream)', () => {
         const result = await r.result;
         outcomes.push(`${result.outcome}:${String(result.bytesSent)}`);
       }
-      assert.deepEqual(outcomes, Array.from({ length: 20 }, () => `completed:${SIZE}`));
+      assert.deepEqual(
+        outcomes,
+        Array.from({ length: 20 }, () => `completed:${SIZE}`),
+      );
     });
 
     it('still serves a normal GET afterwards', async () => {

@@ -39,7 +39,12 @@ function flipChar(sig: string, index: number): string {
 
 describe('createUrlSigner: sign and verify', () => {
   it('round-trips a link and signs with the first key', () => {
-    const { signer } = clocked({ keys: [{ id: 'new', secret: SECRET_A }, { id: 'old', secret: SECRET_B }] });
+    const { signer } = clocked({
+      keys: [
+        { id: 'new', secret: SECRET_A },
+        { id: 'old', secret: SECRET_B },
+      ],
+    });
     const s = signer.sign({ station: 'radio-1', file: 'ep-42' });
     assert.equal(s.keyId, 'new');
     assert.equal(s.expires, T0 / 1000 + 3600);
@@ -50,7 +55,9 @@ describe('createUrlSigner: sign and verify', () => {
   it('signs the documented canonical string: JSON [version, station, file, expires]', () => {
     const { signer } = clocked({ keys: [{ id: 'k', secret: SECRET_A }] });
     const s = signer.sign({ station: 'st', file: 'f', expiresIn: 60 });
-    const expected = createHmac('sha256', SECRET_A).update(JSON.stringify(['station-files/signed-url/v1', 'st', 'f', s.expires])).digest('base64url');
+    const expected = createHmac('sha256', SECRET_A)
+      .update(JSON.stringify(['station-files/signed-url/v1', 'st', 'f', s.expires]))
+      .digest('base64url');
     assert.equal(s.signature, expected);
   });
 
@@ -189,7 +196,13 @@ describe('createUrlSigner: keys and rotation', () => {
   it('keeps verifying old links while the old key is listed, and refuses them once it is removed', () => {
     const before = createUrlSigner({ keys: [{ id: 'old', secret: SECRET_A }], now: () => T0 });
     const oldLink = link(before);
-    const rotated = createUrlSigner({ keys: [{ id: 'new', secret: SECRET_B }, { id: 'old', secret: SECRET_A }], now: () => T0 });
+    const rotated = createUrlSigner({
+      keys: [
+        { id: 'new', secret: SECRET_B },
+        { id: 'old', secret: SECRET_A },
+      ],
+      now: () => T0,
+    });
     assert.equal(reason(rotated, oldLink), 'ok');
     assert.equal(rotated.sign({ station: 's', file: 'f' }).keyId, 'new');
     assert.equal(reason(rotated, link(rotated)), 'ok');
@@ -230,7 +243,16 @@ describe('createUrlSigner: keys and rotation', () => {
     assert.throws(() => createUrlSigner({ keys: [42 as unknown as string] }), TypeError);
     assert.throws(() => createUrlSigner({ keys: [{ id: 'has space', secret: SECRET_A }] }), TypeError);
     assert.throws(() => createUrlSigner({ keys: [{ id: '', secret: SECRET_A }] }), TypeError);
-    assert.throws(() => createUrlSigner({ keys: [{ id: 'k', secret: SECRET_A }, { id: 'k', secret: SECRET_B }] }), /repeats key id/);
+    assert.throws(
+      () =>
+        createUrlSigner({
+          keys: [
+            { id: 'k', secret: SECRET_A },
+            { id: 'k', secret: SECRET_B },
+          ],
+        }),
+      /repeats key id/,
+    );
     assert.throws(() => createUrlSigner({ keys: [SECRET_A, SECRET_A] }), /repeats key id/);
     assert.throws(() => createUrlSigner({ keys: [SECRET_A], defaultExpiresIn: 0 }), TypeError);
     assert.throws(() => createUrlSigner({ keys: [SECRET_A], maxExpiresIn: 1.5 }), TypeError);

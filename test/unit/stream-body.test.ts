@@ -95,7 +95,16 @@ const patternOk = (body: Buffer): boolean => body.every((b, i) => b === i % 251)
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
-    p.then((v) => { clearTimeout(timer); resolve(v); }, (e: unknown) => { clearTimeout(timer); reject(e instanceof Error ? e : new Error(String(e))); });
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
   });
 }
 
@@ -111,12 +120,18 @@ function stalledClient(url: string): { socket: net.Socket; closed: Promise<numbe
   const closed = new Promise<number>((resolve) => {
     socket.on('close', () => resolve(bytes));
   });
-  socket.on('data', (c: Buffer) => { bytes += c.length; });
+  socket.on('data', (c: Buffer) => {
+    bytes += c.length;
+  });
   socket.pause();
   return { socket, closed };
 }
 
-interface Served { result: StreamResult; body: Readable; headersSent: boolean }
+interface Served {
+  result: StreamResult;
+  body: Readable;
+  headersSent: boolean;
+}
 
 describe('streamBody with a deferred head and sendTimeoutMs', () => {
   let server2: http.Server;
@@ -125,7 +140,10 @@ describe('streamBody with a deferred head and sendTimeoutMs', () => {
   let size: number;
   let options: StreamOptions;
   let served: (s: Served) => void = () => undefined;
-  const next = (): Promise<Served> => new Promise((resolve) => { served = resolve; });
+  const next = (): Promise<Served> =>
+    new Promise((resolve) => {
+      served = resolve;
+    });
 
   before(async () => {
     server2 = http.createServer((_req, res) => {
@@ -140,15 +158,23 @@ describe('streamBody with a deferred head and sendTimeoutMs', () => {
     await new Promise<void>((resolve) => server2.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server2.address() as AddressInfo).port}/`;
   });
-  after(() => new Promise<void>((resolve) => {
-    server2.closeAllConnections();
-    server2.close(() => resolve());
-  }));
+  after(
+    () =>
+      new Promise<void>((resolve) => {
+        server2.closeAllConnections();
+        server2.close(() => resolve());
+      }),
+  );
 
   it('writes no head when the source fails before its first byte, so an error answer can still be sent', async () => {
     size = 10;
     options = { head: { status: 200, headers: { 'Content-Length': '10' } }, sendTimeoutMs: 1000 };
-    source = () => new Readable({ read() { this.destroy(new Error('storage down')); } });
+    source = () =>
+      new Readable({
+        read() {
+          this.destroy(new Error('storage down'));
+        },
+      });
     const done = next();
     const r = await request(url);
     const s = await done;
@@ -206,12 +232,15 @@ describe('streamBody with a deferred head and sendTimeoutMs', () => {
   it('does not cut a response whose source is slower than sendTimeoutMs (only a full socket counts)', async () => {
     size = 30;
     options = { head: { status: 200, headers: { 'Content-Length': '30' } }, sendTimeoutMs: 100 };
-    source = () => Readable.from((async function* slow() {
-      for (let i = 0; i < 3; i++) {
-        await new Promise((r) => setTimeout(r, 350));
-        yield Buffer.from('0123456789');
-      }
-    })());
+    source = () =>
+      Readable.from(
+        (async function* slow() {
+          for (let i = 0; i < 3; i++) {
+            await new Promise((r) => setTimeout(r, 350));
+            yield Buffer.from('0123456789');
+          }
+        })(),
+      );
     const done = next();
     const r = await request(url);
     assert.deepEqual((await done).result, { outcome: 'completed', bytesSent: 30 });

@@ -1,7 +1,5 @@
 /** PostgreSQL: the download history (downloads) and the bounded refusals tables. */
-import {
-  DOWNLOAD_COLUMNS, downloadValues, EPISODE_KINDS, pagedEvents, REFUSAL_COLUMNS, refusalCutoff, refusalStation, refusalValues,
-} from '../rows';
+import { DOWNLOAD_COLUMNS, downloadValues, EPISODE_KINDS, pagedEvents, REFUSAL_COLUMNS, refusalCutoff, refusalStation, refusalValues } from '../rows';
 import { isStationHistory, type DailyRow, type DatabaseOptions, type DownloadRow, type HistoryQueries, type RefusalRow } from '../types';
 import { columns, params, type Query } from './query';
 
@@ -44,18 +42,32 @@ export function pgHistory(q: Query, options: DatabaseOptions = {}): HistoryQueri
     downloads: (shortcode, since, limit = 10_000) =>
       q<DownloadRow>('SELECT * FROM downloads WHERE station = $1 AND at >= $2 ORDER BY at DESC LIMIT $3', [shortcode, since, limit < 0 ? null : limit]),
     // Daily figures over every row (never a newest-N sample): GETs that sent a body.
-    dailyDownloads: (shortcode, since) => q<DailyRow>(
-      `SELECT substr(at, 1, 10) AS day, COUNT(*) FILTER (WHERE status IN (200, 206)) AS downloads, SUM(COALESCE(bytes_sent, 0)) AS bytes
+    dailyDownloads: (shortcode, since) =>
+      q<DailyRow>(
+        `SELECT substr(at, 1, 10) AS day, COUNT(*) FILTER (WHERE status IN (200, 206)) AS downloads, SUM(COALESCE(bytes_sent, 0)) AS bytes
        FROM downloads WHERE station = $1 AND at >= $2 AND method = 'GET' AND outcome IN ('completed', 'aborted')
-       GROUP BY day ORDER BY day`, [shortcode, since]),
+       GROUP BY day ORDER BY day`,
+        [shortcode, since],
+      ),
     // Only what countPodcastDownloads can count: episode GETs answered 200/206, in pages.
-    episodeDownloads: (shortcode, since) => pagedEvents((after, size) => (after
-      ? q<DownloadRow>(`SELECT * FROM downloads WHERE ${EPISODE_GETS} AND (at, id) > ($3, $4) ORDER BY at, id LIMIT $5`,
-        [shortcode, since, after.at, after.id, size])
-      : q<DownloadRow>(`SELECT * FROM downloads WHERE ${EPISODE_GETS} ORDER BY at, id LIMIT $3`, [shortcode, since, size]))),
+    episodeDownloads: (shortcode, since) =>
+      pagedEvents((after, size) =>
+        after
+          ? q<DownloadRow>(`SELECT * FROM downloads WHERE ${EPISODE_GETS} AND (at, id) > ($3, $4) ORDER BY at, id LIMIT $5`, [
+              shortcode,
+              since,
+              after.at,
+              after.id,
+              size,
+            ])
+          : q<DownloadRow>(`SELECT * FROM downloads WHERE ${EPISODE_GETS} ORDER BY at, id LIMIT $3`, [shortcode, since, size]),
+      ),
     refusals: (limit = refusalRows) => q<RefusalRow>('SELECT * FROM refusals ORDER BY seq DESC LIMIT $1', [limit]),
     refusalRowCount: async () => (await q<{ n: number }>('SELECT COUNT(*) AS n FROM refusals'))[0]?.n ?? 0,
-    refusalsPerDay: (shortcode, sinceDay) => q<{ day: string; count: number }>(
-      'SELECT day, SUM(count) AS count FROM refusal_days WHERE station = $1 AND day >= $2 GROUP BY day ORDER BY day', [shortcode, sinceDay]),
+    refusalsPerDay: (shortcode, sinceDay) =>
+      q<{ day: string; count: number }>('SELECT day, SUM(count) AS count FROM refusal_days WHERE station = $1 AND day >= $2 GROUP BY day ORDER BY day', [
+        shortcode,
+        sinceDay,
+      ]),
   };
 }

@@ -8,7 +8,11 @@
  */
 import type { Pool } from 'pg';
 
-export interface Migration { version: number; name: string; sql: string }
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
 
 export const MIGRATIONS: readonly Migration[] = [
   {

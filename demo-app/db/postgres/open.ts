@@ -46,8 +46,7 @@ export function redactUrl(url: string): string {
 }
 
 const queryOn = (run: () => Pool | PoolClient): Query => {
-  const query = (async <T extends QueryResultRow>(text: string, values: readonly unknown[] = []) =>
-    (await run().query<T>(text, [...values])).rows) as Query;
+  const query = (async <T extends QueryResultRow>(text: string, values: readonly unknown[] = []) => (await run().query<T>(text, [...values])).rows) as Query;
   query.count = async (text, values = []) => (await run().query(text, [...values])).rowCount ?? 0;
   return query;
 };
@@ -62,7 +61,14 @@ async function inTransaction<T>(pool: Pool, options: DatabaseOptions, outer: Pos
   let broken = false;
   try {
     await client.query('BEGIN');
-    const tx: PostgresDb = { ...outer, ...queries(queryOn(() => client), options), transaction: (inner) => inner(tx) };
+    const tx: PostgresDb = {
+      ...outer,
+      ...queries(
+        queryOn(() => client),
+        options,
+      ),
+      transaction: (inner) => inner(tx),
+    };
     const result = await fn(tx);
     await client.query('COMMIT');
     return result;
@@ -97,13 +103,22 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     kind: 'postgres',
     location: redactUrl(url),
     pool,
-    ...queries(queryOn(() => pool), options),
+    ...queries(
+      queryOn(() => pool),
+      options,
+    ),
     transaction: (fn) => inTransaction(pool, options, db, fn),
     sessionStore: (onError) => {
       const PgStore = connectPgSimple(session);
-      return new PgStore({ pool, tableName: 'sessions', createTableIfMissing: false, pruneSessionInterval: 15 * 60, errorLog: (...args: unknown[]) => onError(new Error(args.map(String).join(' '))) });
+      return new PgStore({
+        pool,
+        tableName: 'sessions',
+        createTableIfMissing: false,
+        pruneSessionInterval: 15 * 60,
+        errorLog: (...args: unknown[]) => onError(new Error(args.map(String).join(' '))),
+      });
     },
-    ping: async () => void await pool.query('SELECT 1'),
+    ping: async () => void (await pool.query('SELECT 1')),
     close: () => pool.end(),
   };
   return db;

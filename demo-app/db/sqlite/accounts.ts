@@ -15,20 +15,18 @@ export function sqliteAccounts(db: Database.Database): AccountQueries {
     grant: db.prepare<[number, number, string]>('INSERT OR IGNORE INTO grants (user_id, station_id, permission) VALUES (?, ?, ?)'),
     allows: db.prepare<[number, string, string], { ok: number }>(
       `SELECT 1 AS ok FROM grants g JOIN stations s ON s.id = g.station_id
-       WHERE g.user_id = ? AND s.shortcode = ? AND g.permission IN (?, 'administer all') LIMIT 1`),
-    grantsOf: db.prepare<[number], GrantRow>(
-      'SELECT s.shortcode, g.permission FROM grants g JOIN stations s ON s.id = g.station_id WHERE g.user_id = ?'),
+       WHERE g.user_id = ? AND s.shortcode = ? AND g.permission IN (?, 'administer all') LIMIT 1`,
+    ),
+    grantsOf: db.prepare<[number], GrantRow>('SELECT s.shortcode, g.permission FROM grants g JOIN stations s ON s.id = g.station_id WHERE g.user_id = ?'),
     insertKey: db.prepare<[number, string, string, string]>('INSERT INTO api_keys (user_id, key_hash, created_at, key_prefix) VALUES (?, ?, ?, ?)'),
     apiKeysOf: db.prepare<[number], ApiKeyRow>('SELECT id, user_id, created_at, key_prefix FROM api_keys WHERE user_id = ? ORDER BY id'),
     apiKeyById: db.prepare<[number], ApiKeyRow>('SELECT id, user_id, created_at, key_prefix FROM api_keys WHERE id = ?'),
     deleteApiKey: db.prepare<[number]>('DELETE FROM api_keys WHERE id = ?'),
-    userByKey: db.prepare<[string], User>(
-      'SELECT u.id, u.email, u.name, u.global_admin FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?'),
+    userByKey: db.prepare<[string], User>('SELECT u.id, u.email, u.name, u.global_admin FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?'),
   };
   return {
     stations: async () => q.stations.all(),
-    station: async (ref) =>
-      q.stationByCode.get(String(ref)) ?? (/^\d+$/.test(String(ref)) ? q.stationById.get(Number(ref)) : undefined),
+    station: async (ref) => q.stationByCode.get(String(ref)) ?? (/^\d+$/.test(String(ref)) ? q.stationById.get(Number(ref)) : undefined),
     addStation: async (shortcode, name) => ({ id: Number(q.insertStation.run(shortcode, name).lastInsertRowid), shortcode, name }),
     userByEmail: async (email) => q.userByEmail.get(email),
     userById: async (id) => q.userById.get(id),

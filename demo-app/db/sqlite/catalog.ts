@@ -11,7 +11,8 @@ export function sqliteCatalog(db: Database.Database): CatalogQueries {
       `INSERT INTO files (station_id, kind, title, storage, key, filename, content_type, size, duration_s, created_at,
          streamer_id, artist, podcast_id, description, published_at)
        VALUES (@station_id, @kind, @title, @storage, @key, @filename, @content_type, @size, @duration_s, @created_at,
-         @streamer_id, @artist, @podcast_id, @description, @published_at)`),
+         @streamer_id, @artist, @podcast_id, @description, @published_at)`,
+    ),
     file: db.prepare<[number, number, string], FileRow>('SELECT * FROM files WHERE id = ? AND station_id = ? AND kind = ?'),
     files: db.prepare<[number, string], FileRow>('SELECT * FROM files WHERE station_id = ? AND kind = ? ORDER BY created_at DESC, id DESC'),
     stationFiles: db.prepare<[number], FileRow>('SELECT * FROM files WHERE station_id = ? ORDER BY kind, id'),
@@ -20,7 +21,8 @@ export function sqliteCatalog(db: Database.Database): CatalogQueries {
     podcast: db.prepare<[number, number], Podcast>('SELECT * FROM podcasts WHERE id = ? AND station_id = ?'),
     insertPodcast: db.prepare(
       `INSERT INTO podcasts (station_id, title, description, author, language, category, explicit)
-       VALUES (@station_id, @title, @description, @author, @language, @category, @explicit)`),
+       VALUES (@station_id, @title, @description, @author, @language, @category, @explicit)`,
+    ),
     publish: db.prepare<[string | null, number]>("UPDATE files SET published_at = ? WHERE id = ? AND kind = 'episode'"),
   };
   return {
@@ -30,10 +32,17 @@ export function sqliteCatalog(db: Database.Database): CatalogQueries {
       return (q.streamerByName.get(stationId, name) as { id: number }).id;
     },
     addFile: async (f) =>
-      Number(q.insertFile.run({
-        streamer_id: null, artist: null, podcast_id: null, description: null, published_at: null,
-        created_at: new Date().toISOString(), ...f,
-      }).lastInsertRowid),
+      Number(
+        q.insertFile.run({
+          streamer_id: null,
+          artist: null,
+          podcast_id: null,
+          description: null,
+          published_at: null,
+          created_at: new Date().toISOString(),
+          ...f,
+        }).lastInsertRowid,
+      ),
     file: async (stationId, kind, id) => q.file.get(id, stationId, kind),
     files: async (stationId, kind) => q.files.all(stationId, kind),
     stationFiles: async (stationId) => q.stationFiles.all(stationId),

@@ -2,7 +2,14 @@
 import type Database from 'better-sqlite3';
 import type { DownloadEvent } from '../../../lib';
 import {
-  DOWNLOAD_COLUMNS, downloadValues, EPISODE_KINDS, pagedEvents, REFUSAL_COLUMNS, refusalCutoff, refusalStation, refusalValues,
+  DOWNLOAD_COLUMNS,
+  downloadValues,
+  EPISODE_KINDS,
+  pagedEvents,
+  REFUSAL_COLUMNS,
+  refusalCutoff,
+  refusalStation,
+  refusalValues,
   type SqlValue,
 } from '../rows';
 import { isStationHistory, type DailyRow, type DatabaseOptions, type DownloadRow, type HistoryQueries, type RefusalRow } from '../types';
@@ -23,21 +30,25 @@ export function sqliteHistory(db: Database.Database, options: DatabaseOptions = 
     daily: db.prepare<[string, string], DailyRow>(
       `SELECT substr(at, 1, 10) AS day, SUM(status IN (200, 206)) AS downloads, SUM(COALESCE(bytes_sent, 0)) AS bytes
        FROM downloads WHERE station = ? AND at >= ? AND method = 'GET' AND outcome IN ('completed', 'aborted')
-       GROUP BY day ORDER BY day`),
+       GROUP BY day ORDER BY day`,
+    ),
     // Only what countPodcastDownloads can count: episode GETs answered 200/206, in pages.
     episodesFirst: db.prepare<[string, string, number], DownloadRow>(`SELECT * FROM downloads WHERE ${EPISODE_GETS} ORDER BY at, id LIMIT ?`),
     episodesNext: db.prepare<[string, string, string, string, number], DownloadRow>(
-      `SELECT * FROM downloads WHERE ${EPISODE_GETS} AND (at, id) > (?, ?) ORDER BY at, id LIMIT ?`),
+      `SELECT * FROM downloads WHERE ${EPISODE_GETS} AND (at, id) > (?, ?) ORDER BY at, id LIMIT ?`,
+    ),
     insertRefusal: db.prepare<SqlValue[]>(`INSERT INTO refusals (${REFUSAL_COLUMNS.join(', ')}) VALUES (${marks(REFUSAL_COLUMNS.length)})`),
     trimRefusals: db.prepare<[number]>('DELETE FROM refusals WHERE seq <= ?'),
     countRefusal: db.prepare<[string, string, number]>(
       `INSERT INTO refusal_days (day, station, status, count) VALUES (?, ?, ?, 1)
-       ON CONFLICT (day, station, status) DO UPDATE SET count = count + 1`),
+       ON CONFLICT (day, station, status) DO UPDATE SET count = count + 1`,
+    ),
     pruneRefusalDays: db.prepare<[string]>('DELETE FROM refusal_days WHERE day < ?'),
     refusals: db.prepare<[number], RefusalRow>('SELECT * FROM refusals ORDER BY seq DESC LIMIT ?'),
     refusalCount: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM refusals'),
     refusalDays: db.prepare<[string, string], { day: string; count: number }>(
-      'SELECT day, SUM(count) AS count FROM refusal_days WHERE station = ? AND day >= ? GROUP BY day ORDER BY day'),
+      'SELECT day, SUM(count) AS count FROM refusal_days WHERE station = ? AND day >= ? GROUP BY day ORDER BY day',
+    ),
   };
   // One synchronous transaction (a savepoint inside an outer one): the refusal row, the trim to
   // the newest `refusalRows`, the day's count, and once a day the pruning of old counts.
@@ -59,9 +70,10 @@ export function sqliteHistory(db: Database.Database, options: DatabaseOptions = 
     downloads: async (shortcode, since, limit = 10_000) => q.downloads.all(shortcode, since, limit),
     dailyDownloads: async (shortcode, since) => q.daily.all(shortcode, since),
     // Pages of .all(), never a statement left open across awaits (other requests share the connection).
-    episodeDownloads: (shortcode, since) => pagedEvents(async (after, size) => (after
-      ? q.episodesNext.all(shortcode, since, after.at, after.id, size)
-      : q.episodesFirst.all(shortcode, since, size))),
+    episodeDownloads: (shortcode, since) =>
+      pagedEvents(async (after, size) =>
+        after ? q.episodesNext.all(shortcode, since, after.at, after.id, size) : q.episodesFirst.all(shortcode, since, size),
+      ),
     refusals: async (limit = refusalRows) => q.refusals.all(limit),
     refusalRowCount: async () => q.refusalCount.get()?.n ?? 0,
     refusalsPerDay: async (shortcode, sinceDay) => q.refusalDays.all(shortcode, sinceDay),

@@ -19,10 +19,13 @@ export interface SqliteDb extends Db {
 
 /** Adds columns that older versions of the demo did not have (one writer at a time: IMMEDIATE). */
 function migrate(db: Database.Database): void {
-  const missing = (): [string, string, string][] => Object.entries(ADDED_COLUMNS).flatMap(([table, columns]) => {
-    const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
-    return Object.entries(columns).filter(([name]) => !have.has(name)).map(([name, type]): [string, string, string] => [table, name, type]);
-  });
+  const missing = (): [string, string, string][] =>
+    Object.entries(ADDED_COLUMNS).flatMap(([table, columns]) => {
+      const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+      return Object.entries(columns)
+        .filter(([name]) => !have.has(name))
+        .map(([name, type]): [string, string, string] => [table, name, type]);
+    });
   if (missing().length === 0) return;
   db.transaction(() => {
     for (const [table, name, type] of missing()) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);

@@ -3,8 +3,15 @@
 /** Columns added after the first release: added to older databases on open (see migrate in open.ts). */
 export const ADDED_COLUMNS: Record<string, Record<string, string>> = {
   downloads: {
-    correlation_id: 'TEXT', authenticated: 'INTEGER', station_exists: 'INTEGER',
-    via: 'TEXT', link_subject: 'TEXT', ids: 'TEXT', served_start: 'INTEGER', served_end: 'INTEGER', reason: 'TEXT',
+    correlation_id: 'TEXT',
+    authenticated: 'INTEGER',
+    station_exists: 'INTEGER',
+    via: 'TEXT',
+    link_subject: 'TEXT',
+    ids: 'TEXT',
+    served_start: 'INTEGER',
+    served_end: 'INTEGER',
+    reason: 'TEXT',
   },
   api_keys: { key_prefix: 'TEXT' },
 };

@@ -12,7 +12,8 @@ export class SqliteSessionStore extends session.Store {
     this.q = {
       get: db.prepare<[string, number], { data: string }>('SELECT data FROM sessions WHERE sid = ? AND expires > ?'),
       set: db.prepare<[string, number, string]>(
-        'INSERT INTO sessions (sid, expires, data) VALUES (?, ?, ?) ON CONFLICT(sid) DO UPDATE SET expires = excluded.expires, data = excluded.data'),
+        'INSERT INTO sessions (sid, expires, data) VALUES (?, ?, ?) ON CONFLICT(sid) DO UPDATE SET expires = excluded.expires, data = excluded.data',
+      ),
       destroy: db.prepare<[string]>('DELETE FROM sessions WHERE sid = ?'),
       touch: db.prepare<[number, string]>('UPDATE sessions SET expires = ? WHERE sid = ?'),
       prune: db.prepare<[number]>('DELETE FROM sessions WHERE expires <= ?'),

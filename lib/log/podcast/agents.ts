@@ -15,10 +15,16 @@ export interface AgentClass {
   name: string;
 }
 
-interface CompiledRule { kind: AgentKind; name: string; pattern: RegExp }
+interface CompiledRule {
+  kind: AgentKind;
+  name: string;
+  pattern: RegExp;
+}
 
 const COMPILED: readonly CompiledRule[] = AGENT_RULES.map(([kind, name, source, flags]) => ({
-  kind, name, pattern: new RegExp(source, flags ?? ''),
+  kind,
+  name,
+  pattern: new RegExp(source, flags ?? ''),
 }));
 
 const NONE: AgentClass = { kind: 'bot', name: 'no user agent' };

@@ -7,9 +7,18 @@ import type { PodcastWindow } from './options';
 import { windowEnd } from './windows';
 
 /** A download that qualified, before the per-IP check. */
-export interface Download { episodeKey: string; listener: number; day: number }
+export interface Download {
+  episodeKey: string;
+  listener: number;
+  day: number;
+}
 
-interface Bucket { until: number; agents: Set<string>; held: Download[]; over: boolean }
+interface Bucket {
+  until: number;
+  agents: Set<string>;
+  held: Download[];
+  over: boolean;
+}
 
 export class IpGate {
   private readonly buckets = new Map<string, Bucket>();

@@ -11,7 +11,11 @@ import type { EpisodeInfo } from './minimum';
 export type PodcastWindow = 'utc-day' | 'rolling-24h' | 'rolling-24h-last-touch';
 
 /** The ids of one episode, as the route had them. */
-export interface EpisodeRef { station: string | null; podcast: string | null; episode: string }
+export interface EpisodeRef {
+  station: string | null;
+  podcast: string | null;
+  episode: string;
+}
 
 export interface PodcastCountOptions {
   /** Default `utc-day`. */
@@ -83,7 +87,12 @@ export function readSettings(options: PodcastCountOptions | undefined): Settings
   const o = OptionsReader.of(NAME, options, KEYS);
   const perIp = o.nested('perIp', ['maxUserAgents', 'maxDownloads']);
   return {
-    window: o.string('window', /^(utc-day|rolling-24h|rolling-24h-last-touch)$/, "'utc-day', 'rolling-24h' or 'rolling-24h-last-touch'", 'utc-day') as PodcastWindow,
+    window: o.string(
+      'window',
+      /^(utc-day|rolling-24h|rolling-24h-last-touch)$/,
+      "'utc-day', 'rolling-24h' or 'rolling-24h-last-touch'",
+      'utc-day',
+    ) as PodcastWindow,
     episodeInfo: o.optionalFunction<(episode: EpisodeRef) => EpisodeInfo | undefined>('episodeInfo'),
     minBytes: o.optionalInteger('minBytes', MANY),
     maxUserAgents: perIp.integer('maxUserAgents', MANY, 20),

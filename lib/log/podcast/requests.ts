@@ -47,7 +47,10 @@ function cachedTruncate(ip: string): string {
 
 function inList(list: BlockList | null, ip: string): boolean {
   if (list === null) return false;
-  const bare = ip.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
+  const bare = ip
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '');
   const v4 = truncateIp(bare); // IPv4-mapped IPv6 as IPv4
   if (isIP(v4) === 4) return list.check(v4, 'ipv4');
   return isIP(bare) === 6 && list.check(bare, 'ipv6');
@@ -96,7 +99,14 @@ export function readRequest(e: DownloadEvent, t: number, s: Settings): EpisodeRe
   const allowed = inList(s.allow, e.ip);
   if (!allowed && inList(s.exclude, e.ip)) return 'data-centre';
   return {
-    t, ref, episodeKey: `${ref.station ?? ''}\n${ref.podcast ?? ''}\n${ref.episode}`, ip: cachedTruncate(e.ip),
-    userAgent: e.userAgent ?? '', start: span[0], end: span[1], size: e.size, allowed,
+    t,
+    ref,
+    episodeKey: `${ref.station ?? ''}\n${ref.podcast ?? ''}\n${ref.episode}`,
+    ip: cachedTruncate(e.ip),
+    userAgent: e.userAgent ?? '',
+    start: span[0],
+    end: span[1],
+    size: e.size,
+    allowed,
   };
 }

@@ -35,7 +35,15 @@ export function windowEnd(window: PodcastWindow, t: number): number {
  * it made a new download. An earlier attempt that stayed under the threshold for 24 h is dropped
  * and added to `tally.under`.
  */
-export function step(st: ListenerState, t: number, start: number, end: number, threshold: number | null, window: PodcastWindow, tally: { under: number }): boolean {
+export function step(
+  st: ListenerState,
+  t: number,
+  start: number,
+  end: number,
+  threshold: number | null,
+  window: PodcastWindow,
+  tally: { under: number },
+): boolean {
   if (t < st.countedUntil) {
     if (window === 'rolling-24h-last-touch') st.countedUntil = t + DAY_MS;
     return false;

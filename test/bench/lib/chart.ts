@@ -98,7 +98,7 @@ function logTicks(lo: number, hi: number): number[] {
  */
 function charWidth(ch: string): number {
   if (' '.includes(ch)) return 0.28;
-  if ('iljI.,:;!|\''.includes(ch)) return 0.24;
+  if ("iljI.,:;!|'".includes(ch)) return 0.24;
   if ('ftr()[]-/'.includes(ch)) return 0.34;
   if ('mwMW'.includes(ch)) return 0.84;
   if ('×–—%@'.includes(ch)) return 0.75;
@@ -107,7 +107,11 @@ function charWidth(ch: string): number {
   return 0.52;
 }
 
-interface TextItem { fontSize?: number; fontWeight?: string | number; limit?: number }
+interface TextItem {
+  fontSize?: number;
+  fontWeight?: string | number;
+  limit?: number;
+}
 
 function estimateTextWidth(item: TextItem, text: unknown): number {
   const s = text == null ? '' : String(text).trim();
@@ -171,20 +175,19 @@ export function memoryMatrixSpec(lines: Metric[], opts: ChartOptions = {}): TopL
 
   const nominals = sizes.map((s) => nominal(s, scale));
   const scaleText = `scale ${scale}${inferred ? ', inferred from the sizes' : ''}`;
-  const sizesLine = scale === 1 || nominals.some((n) => n === undefined)
-    ? `S3 objects of ${list(sizeDomain)} (${scaleText}).`
-    : `S3 objects of ${list(sizeDomain)} (${list(nominals.map((n) => sizeText(n ?? 0)))} × ${scaleText}).`;
-  const subtitle = [
-    sizesLine,
-    'Solid, filled dots: station-files stream mode · dashed, open dots: a proxy buffering each object · log–log',
-  ];
+  const sizesLine =
+    scale === 1 || nominals.some((n) => n === undefined)
+      ? `S3 objects of ${list(sizeDomain)} (${scaleText}).`
+      : `S3 objects of ${list(sizeDomain)} (${list(nominals.map((n) => sizeText(n ?? 0)))} × ${scaleText}).`;
+  const subtitle = [sizesLine, 'Solid, filled dots: station-files stream mode · dashed, open dots: a proxy buffering each object · log–log'];
   const footer = [
     ...notRunNote(all),
     'Target (dotted): ≤ 32 MiB with one download, ≤ 1.5 MiB more per extra download (least-squares slope).',
     'Growth: peak RSS (max of 50 ms samples and VmHWM) minus idle RSS after a warm-up request and a GC,',
     'in a fresh server process per cell; S3 socket pool of 64 in both servers.',
     [opts.date ? `Run ${opts.date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '', opts.node ? `Node ${opts.node}` : '', 'drawn with vega-lite']
-      .filter(Boolean).join(' · '),
+      .filter(Boolean)
+      .join(' · '),
   ];
 
   const x = {
@@ -212,7 +215,14 @@ export function memoryMatrixSpec(lines: Metric[], opts: ChartOptions = {}): TopL
     field: 'armLabel',
     type: 'nominal' as const,
     title: 'server',
-    scale: { domain: [ARMS.stream, ARMS.proxy, TARGET], range: [[1, 0], [7, 4], [2, 3]] },
+    scale: {
+      domain: [ARMS.stream, ARMS.proxy, TARGET],
+      range: [
+        [1, 0],
+        [7, 4],
+        [2, 3],
+      ],
+    },
     legend: { symbolType: 'stroke', symbolStrokeColor: '#333', symbolStrokeWidth: 2, symbolSize: 500, order: 0 },
   };
   const tooltip = [
@@ -276,7 +286,16 @@ export function memoryMatrixSpec(lines: Metric[], opts: ChartOptions = {}): TopL
     config: {
       font: FONT,
       view: { stroke: '#bbb' },
-      axis: { labelFontSize: 12, titleFontSize: 12, titleFontWeight: 'normal', titleColor: '#333', labelColor: '#333', gridColor: '#e6e6e6', domainColor: '#888', tickColor: '#888' },
+      axis: {
+        labelFontSize: 12,
+        titleFontSize: 12,
+        titleFontWeight: 'normal',
+        titleColor: '#333',
+        labelColor: '#333',
+        gridColor: '#e6e6e6',
+        domainColor: '#888',
+        tickColor: '#888',
+      },
       legend: { labelFontSize: 12, titleFontSize: 12, titleFontWeight: 'bold', labelLimit: 400, rowPadding: 5, offset: 16, padding: 4 },
     },
   } as TopLevelSpec;

@@ -13,7 +13,8 @@ export function rssGrowth(before: RssReport, after: RssReport): { mib: number; t
   const hwm = after.hwm === null ? 'n/a' : mib(after.hwm - before.baseline);
   return {
     mib: (after.peak - before.baseline) / 1024 / 1024,
-    text: `baseline ${mib(before.baseline)} MiB, peak +${mib(after.peak - before.baseline)} MiB ` +
+    text:
+      `baseline ${mib(before.baseline)} MiB, peak +${mib(after.peak - before.baseline)} MiB ` +
       `(50 ms samples +${mib(after.sampledPeak - before.baseline)}, kernel VmHWM +${hwm}, ${after.samples} samples)`,
   };
 }
@@ -61,10 +62,12 @@ export async function startChild(label: string, script: string, env: Record<stri
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   live.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
-    live.delete(child);
-    resolve();
-  }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      live.delete(child);
+      resolve();
+    }),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${label}: no port announced within 30 s`)), 30_000);
     const lines = createInterface({ input: child.stdout! });

@@ -148,7 +148,11 @@ export async function bestThroughput(
 }
 
 /** An arm that GETs `url` through this client (fresh connection), for bestThroughput. */
-export function httpArm(name: string, url: string, status = 200): { name: string; run(hash: boolean): Promise<{ bytes: number; ms: number; sha256?: string }> } {
+export function httpArm(
+  name: string,
+  url: string,
+  status = 200,
+): { name: string; run(hash: boolean): Promise<{ bytes: number; ms: number; sha256?: string }> } {
   return {
     name,
     run: async (hash) => {

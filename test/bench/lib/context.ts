@@ -97,21 +97,24 @@ export function createContext(scale: number, runDir: string): BenchContext {
 
   const objects = new Map<ObjectName, () => Promise<Fixture>>();
   for (const [name, bytes] of Object.entries(OBJECTS) as [ObjectName, number][]) {
-    objects.set(name, memo(async () => {
-      const env = await s3();
-      const size = name === 'warm' ? bytes : scaled(bytes);
-      const f = fixture(`bench-${name}-${size}`, size, `${prefix}${name}.bin`);
-      const t = Date.now();
-      const { client } = createTestS3Client();
-      try {
-        await putObjectStream(client, env.cfg.bucket, f.key, f.seed, f.size);
-      } finally {
-        client.destroy();
-      }
-      uploaded.push(f.key);
-      log(`uploaded ${f.key} (${(size / MiB).toFixed(0)} MiB) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-      return f;
-    }));
+    objects.set(
+      name,
+      memo(async () => {
+        const env = await s3();
+        const size = name === 'warm' ? bytes : scaled(bytes);
+        const f = fixture(`bench-${name}-${size}`, size, `${prefix}${name}.bin`);
+        const t = Date.now();
+        const { client } = createTestS3Client();
+        try {
+          await putObjectStream(client, env.cfg.bucket, f.key, f.seed, f.size);
+        } finally {
+          client.destroy();
+        }
+        uploaded.push(f.key);
+        log(`uploaded ${f.key} (${(size / MiB).toFixed(0)} MiB) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+        return f;
+      }),
+    );
   }
 
   const localFile = memo(async () => {
@@ -161,7 +164,8 @@ export function createContext(scale: number, runDir: string): BenchContext {
       const [port, directPort] = [await freePort(), await freePort()];
       const { storages, client } = buildStorages(spec);
       const generated = await nginxConfig({ listen: `127.0.0.1:${port}`, app: `127.0.0.1:${appPort}`, storages, report }).finally(() => client?.destroy());
-      const config = `${generated}\n# benchmark baseline: the same files served by nginx directly\nserver {\n    listen 127.0.0.1:${directPort};\n` +
+      const config =
+        `${generated}\n# benchmark baseline: the same files served by nginx directly\nserver {\n    listen 127.0.0.1:${directPort};\n` +
         `    server_tokens off;\n    location /direct/ { alias ${mediaRoot}/; }\n}\n${extra ?? ''}`;
       const n = track(await startNginx({ config, listenPort: port }));
       return { ...n, directUrl: `http://127.0.0.1:${directPort}` };

@@ -39,13 +39,7 @@ function holds(x: number, op: Op, limit: number): boolean {
 }
 
 /** Builds a metric line; pass is judged on the rounded figures so the table reads consistently. */
-export function metric(
-  scenario: string,
-  name: string,
-  value: number,
-  unit: string,
-  opts: { baseline?: number; target?: Target } = {},
-): Metric {
+export function metric(scenario: string, name: string, value: number, unit: string, opts: { baseline?: number; target?: Target } = {}): Metric {
   const m: Metric = { scenario, metric: name, value: round(value), unit };
   if (opts.baseline !== undefined) {
     m.baseline = round(opts.baseline);
@@ -75,9 +69,16 @@ const cell = (v: number | string | boolean | undefined): string =>
 
 export function markdownTable(lines: Metric[]): string {
   const head = '| scenario | metric | value | unit | baseline | ratio | target | result |\n|---|---|---:|---|---:|---:|---|---|\n';
-  return head + lines
-    .map((m) => `| ${[m.scenario, m.metric, m.value, m.unit, m.baseline, m.ratio, m.target].map(cell).join(' | ')} | ${m.skipped ? `not run: ${m.skipped}` : cell(m.pass)} |`)
-    .join('\n') + '\n';
+  return (
+    head +
+    lines
+      .map(
+        (m) =>
+          `| ${[m.scenario, m.metric, m.value, m.unit, m.baseline, m.ratio, m.target].map(cell).join(' | ')} | ${m.skipped ? `not run: ${m.skipped}` : cell(m.pass)} |`,
+      )
+      .join('\n') +
+    '\n'
+  );
 }
 
 /** Writes results/latest.md and results/latest.jsonl next to this directory; returns the Markdown. */

@@ -5,9 +5,7 @@ import { localStorage, type Storage } from '../../../lib';
 import { s3Storage } from '../../../lib/entry/s3';
 import { benchS3Client } from './s3env';
 
-export type StorageSpec =
-  | { kind: 'local'; root: string; accelPrefix?: string }
-  | { kind: 's3'; prefix?: string; accel?: boolean };
+export type StorageSpec = { kind: 'local'; root: string; accelPrefix?: string } | { kind: 's3'; prefix?: string; accel?: boolean };
 
 export interface ServerSpec {
   storages: Record<string, StorageSpec>;

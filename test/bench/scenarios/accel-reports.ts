@@ -45,7 +45,10 @@ export async function run(ctx: BenchContext): Promise<void> {
   try {
     const seconds = Math.max(2, 10 * ctx.scale);
     ctx.log(`  random 64 KiB ranges: autocannon, 16 connections, ${seconds} s per arm × ${ROUNDS} rounds`);
-    const rps = new Map<Arm, number[]>([[on, []], [off, []]]);
+    const rps = new Map<Arm, number[]>([
+      [on, []],
+      [off, []],
+    ]);
     let errors = 0;
     for (const arm of [on, off]) errors += (await probe(arm, file)).length;
     for (let round = 0; round < ROUNDS; round++) {
@@ -53,12 +56,21 @@ export async function run(ctx: BenchContext): Promise<void> {
         const r = await rangeLoad(arm, file, seconds);
         errors += r.errors;
         rps.get(arm)?.push(r.rps);
-        ctx.log(`  round ${round + 1}, ${arm.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, ${r.errors} errors${r.first ? ` (first: ${r.first})` : ''}`);
+        ctx.log(
+          `  round ${round + 1}, ${arm.name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, ${r.errors} errors${r.first ? ` (first: ${r.first})` : ''}`,
+        );
       }
     }
     const mean = (xs: number[] = []): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-    ctx.emit(metric(NAME, 'range_rps_reports_on', mean(rps.get(on)), 'req/s', { baseline: mean(rps.get(off)), target: { on: 'ratio', op: '>=', limit: 0.95 } }));
-    const [onMbs = 0, offMbs = 0] = await bestThroughput([httpArm(on.name, on.url), httpArm(off.name, off.url)], { bytes: file.size, sha256: await file.sha256() }, 3, ctx.log);
+    ctx.emit(
+      metric(NAME, 'range_rps_reports_on', mean(rps.get(on)), 'req/s', { baseline: mean(rps.get(off)), target: { on: 'ratio', op: '>=', limit: 0.95 } }),
+    );
+    const [onMbs = 0, offMbs = 0] = await bestThroughput(
+      [httpArm(on.name, on.url), httpArm(off.name, off.url)],
+      { bytes: file.size, sha256: await file.sha256() },
+      3,
+      ctx.log,
+    );
     ctx.emit(metric(NAME, 'throughput_reports_on', onMbs, 'MB/s', { baseline: offMbs, target: { on: 'ratio', op: '>=', limit: 0.95 } }));
     ctx.emit(metric(NAME, 'range_errors', errors, 'count', { target: { on: 'value', op: '==', limit: 0 } }));
     await sleep(1000);

@@ -30,7 +30,12 @@ interface Arm {
 
 /** One listener's requests: HEAD, a 2-byte probe, six 16 KiB ranges. */
 function listenerRequests(): { method: 'GET' | 'HEAD'; range?: string; status: number; bytes: number }[] {
-  const ranges = Array.from({ length: 6 }, (_, i) => ({ method: 'GET' as const, range: `bytes=${i * RANGE}-${(i + 1) * RANGE - 1}`, status: 206, bytes: RANGE }));
+  const ranges = Array.from({ length: 6 }, (_, i) => ({
+    method: 'GET' as const,
+    range: `bytes=${i * RANGE}-${(i + 1) * RANGE - 1}`,
+    status: 206,
+    bytes: RANGE,
+  }));
   return [{ method: 'HEAD', status: 200, bytes: 0 }, { method: 'GET', range: 'bytes=0-1', status: 206, bytes: 2 }, ...ranges];
 }
 
@@ -47,7 +52,8 @@ async function round(arm: Arm, seconds: number, listenerBase: { next: number }):
         const headers: http.OutgoingHttpHeaders = { 'x-forwarded-for': ip, 'user-agent': 'AppleCoreMedia/1.0.0', ...(r.range ? { range: r.range } : {}) };
         const res = await get(url, { method: r.method, agent, headers, timeoutMs: 10_000 }).catch((err: unknown) => err as Error);
         arm.requests++;
-        const why = res instanceof Error ? res.message : res.status !== r.status || res.bytes !== r.bytes ? `status ${res.status}, ${res.bytes} bytes` : undefined;
+        const why =
+          res instanceof Error ? res.message : res.status !== r.status || res.bytes !== r.bytes ? `status ${res.status}, ${res.bytes} bytes` : undefined;
         if (why) {
           arm.errors++;
           arm.firstError ??= why;

@@ -152,7 +152,8 @@ export function rangeLoad(arm: Arm, file: Fixture, seconds: number): Promise<Ran
         if (err) return reject(err);
         const rps = result.requests.total / result.samples;
         const errors = bad + result.errors + result.non2xx + result.mismatches + result.resets;
-        if (result.errors + result.non2xx > 0) first ??= `autocannon: ${result.errors} errors (${result.timeouts} timeouts), ${result.non2xx} non-2xx, statuses ${JSON.stringify(result.statusCodeStats)}`;
+        if (result.errors + result.non2xx > 0)
+          first ??= `autocannon: ${result.errors} errors (${result.timeouts} timeouts), ${result.non2xx} non-2xx, statuses ${JSON.stringify(result.statusCodeStats)}`;
         resolve({ rps, answers: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, first });
       },
     );
@@ -201,7 +202,12 @@ export async function run(ctx: BenchContext): Promise<void> {
 
     const expected = { bytes: file.size, sha256: await file.sha256() };
     await app.resetRss();
-    const mbs = await bestThroughput(arms.map((a) => httpArm(a.name, a.url)), expected, 3, ctx.log);
+    const mbs = await bestThroughput(
+      arms.map((a) => httpArm(a.name, a.url)),
+      expected,
+      3,
+      ctx.log,
+    );
     const [accelMbs = 0, directMbs = 0, staticMbs = 0, streamMbs = 0] = mbs;
     ctx.log(`  app outcomes (full downloads) ${JSON.stringify((await app.rss()).outcomes)}`);
     ctx.emit(metric(NAME, 'accel_throughput', accelMbs, 'MB/s', { baseline: directMbs, target: { on: 'ratio', op: '>=', limit: 0.9 } }));
@@ -220,7 +226,9 @@ export async function run(ctx: BenchContext): Promise<void> {
       r.errors += bad.length;
       r.first ??= bad[0];
       ranges.set(arm, r);
-      ctx.log(`  ${arm.name}: ${r.rps.toFixed(0)} req/s (${r.answers} answers), p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.errors} errors${r.first ? ` (first: ${r.first})` : ''}`);
+      ctx.log(
+        `  ${arm.name}: ${r.rps.toFixed(0)} req/s (${r.answers} answers), p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.errors} errors${r.first ? ` (first: ${r.first})` : ''}`,
+      );
     }
     const base = ranges.get(direct)!;
     for (const arm of [accel, stat, stream]) {

@@ -49,9 +49,7 @@ interface Cell {
 
 /** One cell in a fresh server: returns the peak RSS growth (MiB) and how many bodies were right. */
 async function measure(ctx: BenchContext, arm: Arm, obj: Fixture, warm: Fixture, count: number): Promise<{ growth: number; ok: number }> {
-  const child: BenchChild = arm === 'stream'
-    ? await ctx.server('library', { storages: { s3: { kind: 's3' } } }, CHILD_ENV)
-    : await ctx.proxy(CHILD_ENV);
+  const child: BenchChild = arm === 'stream' ? await ctx.server('library', { storages: { s3: { kind: 's3' } } }, CHILD_ENV) : await ctx.proxy(CHILD_ENV);
   const url = (key: string): string => (arm === 'stream' ? `${child.url}/s3/${key}` : `${child.url}/${key}`);
   try {
     expectBody(`${arm} warm-up`, await get(url(warm.key), { hash: true }), 200, warm.size, await warm.sha256());
@@ -59,7 +57,9 @@ async function measure(ctx: BenchContext, arm: Arm, obj: Fixture, warm: Fixture,
     const before = await child.resetRss();
     const t0 = performance.now();
     const results = await Promise.all(
-      Array.from({ length: count }, (_v, i) => get(url(obj.key), { hash: i === 0 }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))),
+      Array.from({ length: count }, (_v, i) =>
+        get(url(obj.key), { hash: i === 0 }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
+      ),
     );
     const wallMs = performance.now() - t0;
     await sleep(150); // one more sample after the last byte
@@ -75,8 +75,10 @@ async function measure(ctx: BenchContext, arm: Arm, obj: Fixture, warm: Fixture,
         ctx.log(`  ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    ctx.log(`  ${arm} ${Math.round(obj.size / MiB)} MiB × ${count}: ${growth.text}; ${(wallMs / 1000).toFixed(1)} s, ` +
-      `${((obj.size * count) / 1e6 / (wallMs / 1000)).toFixed(0)} MB/s aggregate`);
+    ctx.log(
+      `  ${arm} ${Math.round(obj.size / MiB)} MiB × ${count}: ${growth.text}; ${(wallMs / 1000).toFixed(1)} s, ` +
+        `${((obj.size * count) / 1e6 / (wallMs / 1000)).toFixed(0)} MB/s aggregate`,
+    );
     return { growth: growth.mib, ok };
   } finally {
     await child.stop();
@@ -98,7 +100,10 @@ function slope(points: { x: number; y: number }[]): number {
  * scale 1 also test/bench/memory-matrix.svg, the tracked copy the README shows.
  */
 async function writeChart(ctx: BenchContext): Promise<string[]> {
-  const svg = await memoryMatrixSvg(ctx.lines.filter((m) => m.scenario === NAME), { scale: ctx.scale, date: new Date(), node: process.version });
+  const svg = await memoryMatrixSvg(
+    ctx.lines.filter((m) => m.scenario === NAME),
+    { scale: ctx.scale, date: new Date(), node: process.version },
+  );
   const bench = path.join(REPO_ROOT, 'test', 'bench');
   const files = [path.join(bench, 'results', 'memory-matrix.svg'), ...(ctx.scale === 1 ? [path.join(bench, 'memory-matrix.svg')] : [])];
   for (const file of files) {
@@ -118,12 +123,12 @@ export async function run(ctx: BenchContext): Promise<void> {
     const sizeMiB = Math.round(obj.size / MiB);
     for (const c of CONCURRENCY) {
       const cellName = (arm: Arm): string => `${arm}_rss_growth@${sizeMiB}MiB/c${c}`;
-      const overBudget = size.nominal * c > CELL_TIME_BUDGET
-        ? `time budget (${size.nominal / MiB} MiB × ${c} at scale 1 moves more than ${CELL_TIME_BUDGET / GiB} GiB)`
-        : undefined;
-      const proxySkip = overBudget ?? (obj.size * c * 2 >= PROXY_MEMORY_CAP
-        ? `memory cap (${sizeMiB} MiB × ${c} × 2 ≥ ${PROXY_MEMORY_CAP / GiB} GiB)`
-        : undefined);
+      const overBudget =
+        size.nominal * c > CELL_TIME_BUDGET
+          ? `time budget (${size.nominal / MiB} MiB × ${c} at scale 1 moves more than ${CELL_TIME_BUDGET / GiB} GiB)`
+          : undefined;
+      const proxySkip =
+        overBudget ?? (obj.size * c * 2 >= PROXY_MEMORY_CAP ? `memory cap (${sizeMiB} MiB × ${c} × 2 ≥ ${PROXY_MEMORY_CAP / GiB} GiB)` : undefined);
       let proxyGrowth: number | undefined;
       if (proxySkip) {
         cells.push({ arm: 'proxy', sizeMiB, concurrency: c, growth: Number.NaN, skipped: proxySkip });
@@ -142,10 +147,12 @@ export async function run(ctx: BenchContext): Promise<void> {
         ok += r.ok;
         expected += c;
         cells.push({ arm: 'stream', sizeMiB, concurrency: c, growth: r.growth });
-        ctx.emit(metric(NAME, cellName('stream'), r.growth, 'MiB', {
-          ...(proxyGrowth !== undefined ? { baseline: proxyGrowth } : {}),
-          ...(c === 1 ? { target: { on: 'value' as const, op: '<=' as const, limit: 32 } } : {}),
-        }));
+        ctx.emit(
+          metric(NAME, cellName('stream'), r.growth, 'MiB', {
+            ...(proxyGrowth !== undefined ? { baseline: proxyGrowth } : {}),
+            ...(c === 1 ? { target: { on: 'value' as const, op: '<=' as const, limit: 32 } } : {}),
+          }),
+        );
       }
       ctx.emit(proxySkip ? notRun(NAME, cellName('proxy'), 'MiB', proxySkip) : metric(NAME, cellName('proxy'), proxyGrowth ?? Number.NaN, 'MiB'));
     }
@@ -153,8 +160,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     // not a per-download cost: reported without the target.
     const points = cells.filter((x) => x.arm === 'stream' && x.sizeMiB === sizeMiB && !x.skipped).map((x) => ({ x: x.concurrency, y: x.growth }));
     const spans = Math.max(...points.map((p) => p.x)) >= 16;
-    ctx.emit(metric(NAME, `stream_rss_per_download@${sizeMiB}MiB`, slope(points), 'MiB',
-      spans ? { target: { on: 'value', op: '<=', limit: 1.5 } } : {}));
+    ctx.emit(metric(NAME, `stream_rss_per_download@${sizeMiB}MiB`, slope(points), 'MiB', spans ? { target: { on: 'value', op: '<=', limit: 1.5 } } : {}));
   }
   ctx.emit(metric(NAME, 'downloads_ok', ok, 'count', { target: { on: 'value', op: '==', limit: expected } }));
   ctx.log(`  chart: ${(await writeChart(ctx)).map((f) => path.relative(REPO_ROOT, f)).join(', ')}`);

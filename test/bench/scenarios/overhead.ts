@@ -67,7 +67,9 @@ async function load(arm: Arm, file: Fixture, clients: number, seconds: number, i
     while (performance.now() < deadline) {
       const check = checked++ < 32;
       arm.requests++;
-      const r = await get(arm.url, { agent, headers: arm.headers, keepBody: check, timeoutMs: 10_000 }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+      const r = await get(arm.url, { agent, headers: arm.headers, keepBody: check, timeoutMs: 10_000 }).catch((err: unknown) =>
+        err instanceof Error ? err : new Error(String(err)),
+      );
       let why: string | undefined;
       if (r instanceof Error) why = r.message;
       else if (r.status !== 200 || r.bytes !== SIZE || !r.complete) why = `status ${r.status}, ${r.bytes} bytes`;
@@ -96,7 +98,10 @@ export async function run(ctx: BenchContext): Promise<void> {
   const spec: StationServerSpec = {
     storages: { media: { kind: 'local', root: path.join(ctx.mediaRoot, 'overhead') } },
     files: { f4k: { storage: 'media', key: 'small-4k.mp3', filename: 'small-4k.mp3' } },
-    mounts: [{ at: '/noop', router: 'media', log: 'noop' }, { at: '/jsonl', router: 'media', log: 'jsonl' }],
+    mounts: [
+      { at: '/noop', router: 'media', log: 'noop' },
+      { at: '/jsonl', router: 'media', log: 'jsonl' },
+    ],
     logFile,
     bare: '/bare',
   };
@@ -104,14 +109,24 @@ export async function run(ctx: BenchContext): Promise<void> {
   try {
     const mediaPath = `/station/${BENCH_STATION}/file/f4k/play`;
     const key = { 'x-api-key': BENCH_API_KEY };
-    const arm = (name: string, tag: string, url: string, headers: http.OutgoingHttpHeaders): Arm =>
-      ({ name, tag, url, headers, by: { c1: { lat: [], rps: [] }, c16: { lat: [], rps: [] } }, requests: 0, errors: 0 });
+    const arm = (name: string, tag: string, url: string, headers: http.OutgoingHttpHeaders): Arm => ({
+      name,
+      tag,
+      url,
+      headers,
+      by: { c1: { lat: [], rps: [] }, c16: { lat: [], rps: [] } },
+      requests: 0,
+      errors: 0,
+    });
     const arms = [
       arm('bare fileHandler', 'bare', `${app.url}/bare/media/small-4k.mp3`, {}),
       arm('createStationFiles, no-op sink', 'noop-sink', `${app.url}/noop${mediaPath}`, key),
       arm('createStationFiles, jsonLinesLog', 'jsonl-sink', `${app.url}/jsonl${mediaPath}`, key),
     ];
-    for (const [headers, what] of [[{}, 'no key'], [{ 'x-api-key': 'wrong' }, 'a wrong key']] as const) {
+    for (const [headers, what] of [
+      [{}, 'no key'],
+      [{ 'x-api-key': 'wrong' }, 'a wrong key'],
+    ] as const) {
       const r = await get(`${app.url}/noop${mediaPath}`, { headers });
       if (r.status !== 401) throw new Error(`a request with ${what} got ${r.status}, not 401: access control is not in the path`);
     }
@@ -127,7 +142,9 @@ export async function run(ctx: BenchContext): Promise<void> {
           const before = s.lat.length;
           await load(a, file, l.clients, seconds, s);
           const lat = s.lat.slice(before);
-          ctx.log(`  ${l.tag} ${a.name} round ${round + 1}: ${s.rps.at(-1)?.toFixed(0)} req/s, p50 ${percentile(lat, 50).toFixed(3)} ms, p99 ${percentile(lat, 99).toFixed(3)} ms`);
+          ctx.log(
+            `  ${l.tag} ${a.name} round ${round + 1}: ${s.rps.at(-1)?.toFixed(0)} req/s, p50 ${percentile(lat, 50).toFixed(3)} ms, p99 ${percentile(lat, 99).toFixed(3)} ms`,
+          );
         }
       }
       const p = (a: Arm, q: number): number => percentile(a.by[l.tag].lat, q);

@@ -15,9 +15,12 @@ const EPISODES = 200;
 const SIZE = 50 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
 const AGENTS = [
-  'AppleCoreMedia/1.0.0.21E236 (iPhone; U; CPU OS 17_4_1 like Mac OS X; en_gb)', 'Spotify/8.9.20 iOS/17.4 (iPhone16,1)',
-  'Podcasts/4025.400.4 CFNetwork/1496.0.7 Darwin/23.5.0', 'Overcast/3.0 (+http://overcast.fm/; iOS podcast app)',
-  'CastBox/8.20.1-230912 (Linux;Android 14) ExoPlayerLib/2.18.1', 'PodcastAddict/v5 (+https://podcastaddict.com/; Android podcast app)',
+  'AppleCoreMedia/1.0.0.21E236 (iPhone; U; CPU OS 17_4_1 like Mac OS X; en_gb)',
+  'Spotify/8.9.20 iOS/17.4 (iPhone16,1)',
+  'Podcasts/4025.400.4 CFNetwork/1496.0.7 Darwin/23.5.0',
+  'Overcast/3.0 (+http://overcast.fm/; iOS podcast app)',
+  'CastBox/8.20.1-230912 (Linux;Android 14) ExoPlayerLib/2.18.1',
+  'PodcastAddict/v5 (+https://podcastaddict.com/; Android podcast app)',
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
   'AmazonMusic/24.6.1 iPhone15,3 CFNetwork/1494.0.7 Darwin/23.4.0',
 ];
@@ -34,16 +37,41 @@ function random(seed: number): () => number {
   };
 }
 
-interface Sampler { peak: number; quarter: number }
+interface Sampler {
+  peak: number;
+  quarter: number;
+}
 
 const POOL = 65_536; // event shells reused in turn: far more than the reorder buffer holds (1 h is 14,000 events at full scale)
 
 function shell(): DownloadEvent {
   return {
-    id: '', correlationId: null, authenticated: false, via: 'public', linkSubject: null, stationExists: true, at: '',
-    outcome: 'completed', reason: null, status: 206, station: 'radio-a', user: null, kind: 'public-episode', fileId: null, ids: {},
-    storage: 'local', delivery: 'stream', method: 'GET', range: null, served: null, bytesSent: 0, size: SIZE, durationMs: 40,
-    ip: '', userAgent: null, referer: null,
+    id: '',
+    correlationId: null,
+    authenticated: false,
+    via: 'public',
+    linkSubject: null,
+    stationExists: true,
+    at: '',
+    outcome: 'completed',
+    reason: null,
+    status: 206,
+    station: 'radio-a',
+    user: null,
+    kind: 'public-episode',
+    fileId: null,
+    ids: {},
+    storage: 'local',
+    delivery: 'stream',
+    method: 'GET',
+    range: null,
+    served: null,
+    bytesSent: 0,
+    size: SIZE,
+    durationMs: 40,
+    ip: '',
+    userAgent: null,
+    referer: null,
   };
 }
 
@@ -102,13 +130,18 @@ export async function run(ctx: BenchContext): Promise<void> {
   const total = (performance.now() - t0) / 1000;
   const seconds = Math.max(total - generating, 1e-3);
   const downloads = result.episodes.reduce((k, e) => k + e.downloads, 0);
-  ctx.log(`${n} events in ${total.toFixed(1)} s (generator alone ${generating.toFixed(1)} s): ${downloads} downloads, excluded ${JSON.stringify(result.excluded)}`);
+  ctx.log(
+    `${n} events in ${total.toFixed(1)} s (generator alone ${generating.toFixed(1)} s): ${downloads} downloads, excluded ${JSON.stringify(result.excluded)}`,
+  );
   const mib = (b: number): number => (b - before) / 1024 / 1024;
   ctx.emit(metric(SCENARIO, 'events_per_s', n / seconds, 'events/s', { target: { on: 'value', op: '>=', limit: 1_000_000 } }));
   ctx.emit(metric(SCENARIO, 'events_per_s_with_generator', n / total, 'events/s'));
   ctx.emit(metric(SCENARIO, 'heap_growth_first_quarter', mib(mem.quarter), 'MiB'));
-  ctx.emit(metric(SCENARIO, 'heap_growth_peak', mib(mem.peak), 'MiB', {
-    baseline: mib(mem.quarter), target: { on: 'ratio', op: '<=', limit: 1.5 },
-  }));
+  ctx.emit(
+    metric(SCENARIO, 'heap_growth_peak', mib(mem.peak), 'MiB', {
+      baseline: mib(mem.quarter),
+      target: { on: 'ratio', op: '<=', limit: 1.5 },
+    }),
+  );
   ctx.emit(metric(SCENARIO, 'downloads', downloads, 'count'));
 }

@@ -48,7 +48,8 @@ async function listen(url: string, file: Fixture, verify: boolean, lat: Latencie
     const head = await get(url, { method: 'HEAD', agent, headers, timeoutMs: 30_000 });
     requests++;
     lat.small.push(head.totalMs);
-    if (head.status !== 200 || head.headers['content-length'] !== String(file.size)) fail(`HEAD: status ${head.status}, content-length ${head.headers['content-length']}`);
+    if (head.status !== 200 || head.headers['content-length'] !== String(file.size))
+      fail(`HEAD: status ${head.status}, content-length ${head.headers['content-length']}`);
     const probe = await get(url, { agent, headers: { ...headers, range: 'bytes=0-1' }, keepBody: verify, timeoutMs: 30_000 });
     requests++;
     bytes += probe.bytes;
@@ -119,8 +120,10 @@ export async function run(ctx: BenchContext): Promise<void> {
         const p = await pass(arm.url, file, LISTENERS);
         arm.passes.push(p);
         if (arm === arms[0]) sent += p.requests;
-        ctx.log(`  ${arm.name} round ${round + 1}: ${(p.requests / p.seconds).toFixed(0)} req/s, ${(p.bytes / 1e6 / p.seconds).toFixed(0)} MB/s, ` +
-          `p99 ${percentile([...p.lat.small, ...p.lat.range], 99).toFixed(1)} ms${p.errors.length ? `, ${p.errors.length} errors (${p.errors[0]})` : ''}`);
+        ctx.log(
+          `  ${arm.name} round ${round + 1}: ${(p.requests / p.seconds).toFixed(0)} req/s, ${(p.bytes / 1e6 / p.seconds).toFixed(0)} MB/s, ` +
+            `p99 ${percentile([...p.lat.small, ...p.lat.range], 99).toFixed(1)} ms${p.errors.length ? `, ${p.errors.length} errors (${p.errors[0]})` : ''}`,
+        );
       }
     }
     const stats = (passes: Pass[]) => {
@@ -130,7 +133,10 @@ export async function run(ctx: BenchContext): Promise<void> {
         mbps: Math.max(...passes.map((p) => p.bytes / 1e6 / p.seconds)),
         p50: percentile(all, 50),
         p99: percentile(all, 99),
-        p99Small: percentile(passes.flatMap((p) => p.lat.small), 99),
+        p99Small: percentile(
+          passes.flatMap((p) => p.lat.small),
+          99,
+        ),
         errors: passes.reduce((a, p) => a + p.errors.length, 0),
       };
     };

@@ -18,9 +18,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   const before = await lib.resetRss();
   ctx.log(`  ${count} × ${(obj.size / MiB).toFixed(0)} MiB at once`);
   const t0 = performance.now();
-  const results = await Promise.all(
-    Array.from({ length: count }, () => get(`${lib.url}/s3/${obj.key}`, { hash: true }).catch((err: unknown) => err as Error)),
-  );
+  const results = await Promise.all(Array.from({ length: count }, () => get(`${lib.url}/s3/${obj.key}`, { hash: true }).catch((err: unknown) => err as Error)));
   const wallMs = performance.now() - t0;
   await sleep(150);
   const after = await lib.rss();

@@ -44,13 +44,17 @@ export async function run(ctx: BenchContext): Promise<void> {
   const pipeResult = await measure(ctx, pipe, (k) => `/__pipe/${k}`, warm, obj);
   await pipe.stop();
   ctx.log(`  object ${(obj.size / MiB).toFixed(0)} MiB from ${env.cfg.endpoint}`);
-  ctx.emit(metric(NAME, 'rss_growth', libResult.growth, 'MiB', {
-    baseline: proxyResult.growth,
-    target: { on: 'value', op: '<=', limit: 32 },
-  }));
+  ctx.emit(
+    metric(NAME, 'rss_growth', libResult.growth, 'MiB', {
+      baseline: proxyResult.growth,
+      target: { on: 'value', op: '<=', limit: 32 },
+    }),
+  );
   ctx.emit(metric(NAME, 'rss_growth_vs_bare_pipe', libResult.growth, 'MiB', { baseline: pipeResult.growth }));
-  ctx.emit(metric(NAME, 'checksums_ok', Number(libResult.ok) + Number(proxyResult.ok) + Number(pipeResult.ok), 'count', {
-    target: { on: 'value', op: '==', limit: 3 },
-  }));
+  ctx.emit(
+    metric(NAME, 'checksums_ok', Number(libResult.ok) + Number(proxyResult.ok) + Number(pipeResult.ok), 'count', {
+      target: { on: 'value', op: '==', limit: 3 },
+    }),
+  );
   ctx.emit(metric(NAME, 'ttfb', libResult.ttfb, 'ms', { baseline: proxyResult.ttfb }));
 }

@@ -73,7 +73,7 @@ function check(arm: ArmName, obj: Fixture, r: Run, sha256?: string): void {
   if (r.status !== 200) problems.push(`status ${r.status}`);
   if (r.bytes !== obj.size) problems.push(`${r.bytes} bytes (want ${obj.size})`);
   if (!r.complete) problems.push(`incomplete${r.error ? `: ${r.error}` : ''}`);
-  if (!firstChunkOk(obj, r.firstChunk)) problems.push('first chunk is not the object\'s first bytes');
+  if (!firstChunkOk(obj, r.firstChunk)) problems.push("first chunk is not the object's first bytes");
   if (sha256 !== undefined && r.sha256 !== sha256) problems.push(`sha256 ${r.sha256?.slice(0, 12)}… (want ${sha256.slice(0, 12)}…)`);
   if (problems.length) throw new Error(`${arm}: ${problems.join(', ')}`);
 }
@@ -210,10 +210,16 @@ export async function run(ctx: BenchContext): Promise<void> {
         const app = accelApp;
         const nginxUrl = nginx.url;
         arms.push(httpArm('accel', (o) => `${nginxUrl}/s3/${o.key}`, { child: () => app, nginx: accelPeak }));
-        arms.push(httpArm('presigned', async (o) => {
-          const url = new URL(await getSignedUrl(client, new GetObjectCommand({ Bucket: env.cfg.bucket, Key: o.key }), { expiresIn: 3600 }));
-          return `${presignedUrl}${url.pathname}${url.search}`;
-        }, { nginx: presignedPeak }));
+        arms.push(
+          httpArm(
+            'presigned',
+            async (o) => {
+              const url = new URL(await getSignedUrl(client, new GetObjectCommand({ Bucket: env.cfg.bucket, Key: o.key }), { expiresIn: 3600 }));
+              return `${presignedUrl}${url.pathname}${url.search}`;
+            },
+            { nginx: presignedPeak },
+          ),
+        );
       }
       const m = new Map<ArmName, Measured>(arms.map((a) => [a.name, { best: 0, ttfbs: [], probeTtfbs: [], rss: [], nginxRss: [] }]));
 
@@ -282,7 +288,9 @@ export async function run(ctx: BenchContext): Promise<void> {
       const [stream, direct, prox, s3p] = [of('stream'), of('direct'), of('proxy'), of('s3proxy')];
       ctx.emit(metric(NAME, `stream_throughput@${label}`, stream.best, 'MB/s', { baseline: direct.best, target: { on: 'ratio', op: '>=', limit: 0.85 } }));
       ctx.emit(metric(NAME, `stream_ttfb@${label}`, ttfb('stream'), 'ms', { baseline: ttfb('direct'), target: { on: 'ratio', op: '<=', limit: 1.25 } }));
-      ctx.emit(metric(NAME, `stream_rss_growth@${label}`, maxOf(stream.rss), 'MiB', { baseline: maxOf(prox.rss), target: { on: 'value', op: '<=', limit: 32 } }));
+      ctx.emit(
+        metric(NAME, `stream_rss_growth@${label}`, maxOf(stream.rss), 'MiB', { baseline: maxOf(prox.rss), target: { on: 'value', op: '<=', limit: 32 } }),
+      );
       ctx.emit(metric(NAME, `stream_vs_proxy_throughput@${label}`, stream.best, 'MB/s', { baseline: prox.best }));
       ctx.emit(metric(NAME, `stream_vs_proxy_ttfb@${label}`, ttfb('stream'), 'ms', { baseline: ttfb('proxy') }));
       ctx.emit(metric(NAME, `stream_vs_s3proxy_throughput@${label}`, stream.best, 'MB/s', { baseline: s3p.best }));

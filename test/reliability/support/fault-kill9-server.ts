@@ -35,10 +35,7 @@ async function logServer(root: string, logFile: string, witnessFile: string): Pr
     authorize: () => true,
     storages: { disk: localStorage({ root }) },
     catalog: { mediaFile: ({ station, id }) => ({ station, storage: 'disk', key: `${id}.bin`, filename: `${id}.bin` }) },
-    onDownload: [
-      jsonLinesLog(logFile, { onError: (err) => console.error(`log: ${err.message}`) }),
-      (event) => void writeSync(witness, `${event.id}\n`),
-    ],
+    onDownload: [jsonLinesLog(logFile, { onError: (err) => console.error(`log: ${err.message}`) }), (event) => void writeSync(witness, `${event.id}\n`)],
     onError: (err) => console.error(`station-files: ${err.message}`),
   });
   const app = express();

@@ -113,12 +113,14 @@ export async function startThrottleProxy(target: { host: string; port: number })
     });
     upstream.on('drain', () => client.resume());
     client.on('close', end).on('error', end);
-    upstream.on('close', () => {
-      // A stalled connection stays open and silent even when the upstream goes away.
-      if (!stalled && queued === 0) end();
-    }).on('error', () => {
-      if (!stalled) end();
-    });
+    upstream
+      .on('close', () => {
+        // A stalled connection stays open and silent even when the upstream goes away.
+        if (!stalled && queued === 0) end();
+      })
+      .on('error', () => {
+        if (!stalled) end();
+      });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -136,9 +138,10 @@ export async function startThrottleProxy(target: { host: string; port: number })
       ruleFor = typeof rule === 'function' ? rule : () => rule;
       closeAll();
     },
-    close: () => new Promise((resolve) => {
-      closeAll();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        closeAll();
+        server.close(() => resolve());
+      }),
   };
 }

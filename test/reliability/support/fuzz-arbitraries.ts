@@ -13,25 +13,31 @@ export interface FuzzCase extends ModelRequest {
   file: number;
 }
 
-const headerChar = fc.oneof(
-  { arbitrary: fc.integer({ min: 0x20, max: 0x7e }), weight: 8 },
-  { arbitrary: fc.constantFrom(0x09, 0xa0, 0x80, 0xff, 0xe9), weight: 1 },
-).map((c) => String.fromCharCode(c));
+const headerChar = fc
+  .oneof({ arbitrary: fc.integer({ min: 0x20, max: 0x7e }), weight: 8 }, { arbitrary: fc.constantFrom(0x09, 0xa0, 0x80, 0xff, 0xe9), weight: 1 })
+  .map((c) => String.fromCharCode(c));
 /** Any header value Node will send. */
 export const garbage = fc.string({ unit: headerChar, maxLength: 40 });
 /** Garbage biased towards the characters the parsers care about. */
-const syntaxSoup = fc.string({ unit: fc.constantFrom('b', 'y', 't', 'e', 's', '=', '-', ',', '"', 'W', '/', '*', ' ', '\t', '0', '1', '9', '\xa0'), maxLength: 20 });
+const syntaxSoup = fc.string({
+  unit: fc.constantFrom('b', 'y', 't', 'e', 's', '=', '-', ',', '"', 'W', '/', '*', ' ', '\t', '0', '1', '9', '\xa0'),
+  maxLength: 20,
+});
 
 const WHITE = fc.constantFrom(' ', '\t', '  ', ' \t', '\xa0');
 /** Whitespace before, after or around a value (SP/HTAB are OWS; NBSP is not). */
 const padded = (arb: fc.Arbitrary<string>): fc.Arbitrary<string> =>
-  fc.oneof(
-    { arbitrary: arb, weight: 6 },
-    { arbitrary: fc.tuple(WHITE, arb, fc.constantFrom('', ' ', '\t', '\xa0')).map(([a, v, b]) => a + v + b), weight: 1 },
-  );
+  fc.oneof({ arbitrary: arb, weight: 6 }, { arbitrary: fc.tuple(WHITE, arb, fc.constantFrom('', ' ', '\t', '\xa0')).map(([a, v, b]) => a + v + b), weight: 1 });
 
-const HUGE = ['9007199254740991', '9007199254740992', '9007199254740993', '18446744073709551615', '18446744073709551616',
-  '99999999999999999999999', `1${'0'.repeat(400)}`];
+const HUGE = [
+  '9007199254740991',
+  '9007199254740992',
+  '9007199254740993',
+  '18446744073709551615',
+  '18446744073709551616',
+  '99999999999999999999999',
+  `1${'0'.repeat(400)}`,
+];
 
 /** A byte position near the interesting edges of `size` (or a huge one), as digits. */
 function position(size: number): fc.Arbitrary<string> {
@@ -54,7 +60,12 @@ function spec(size: number): fc.Arbitrary<string> {
     { arbitrary: fc.tuple(p, p).map(([a, b]) => `${a}-${b}`), weight: 2 }, // possibly reversed
     { arbitrary: huge.map(([h, h1]) => `${h}-${h1}`), weight: 1 }, // last = first - 1, both beyond 2^53
     {
-      arbitrary: fc.tuple(p, p, fc.constantFrom('-%a-%b', '%a--%b', '%a-%b-', '%a - %b', '%a -%b', '-%a-%b', '%a.5-%b', '0x%a-%b', '+%a-%b', '%a-+%b', '%a_%b', '--%a', '-', '%a,%b'))
+      arbitrary: fc
+        .tuple(
+          p,
+          p,
+          fc.constantFrom('-%a-%b', '%a--%b', '%a-%b-', '%a - %b', '%a -%b', '-%a-%b', '%a.5-%b', '0x%a-%b', '+%a-%b', '%a-+%b', '%a_%b', '--%a', '-', '%a,%b'),
+        )
         .map(([a, b, t]) => t.replace('%a', a).replace('%b', b)),
       weight: 2,
     },
@@ -72,8 +83,13 @@ export function rangeValue(size: number): fc.Arbitrary<string> {
   return fc.oneof(
     { arbitrary: fc.tuple(UNIT, fc.constantFrom('=', '=', '=', ' =', '= ', ':', ' '), padded(spec(size))).map(([u, eq, s]) => u + eq + s), weight: 10 },
     {
-      arbitrary: fc.tuple(UNIT, fc.array(fc.tuple(padded(spec(size)), SEP), { minLength: 2, maxLength: 5 }), fc.boolean())
-        .map(([u, list, trailing]) => `${u}=${list.map(([s, sep]) => s + sep).join('').slice(0, trailing ? undefined : -1)}`),
+      arbitrary: fc.tuple(UNIT, fc.array(fc.tuple(padded(spec(size)), SEP), { minLength: 2, maxLength: 5 }), fc.boolean()).map(
+        ([u, list, trailing]) =>
+          `${u}=${list
+            .map(([s, sep]) => s + sep)
+            .join('')
+            .slice(0, trailing ? undefined : -1)}`,
+      ),
       weight: 3,
     },
     { arbitrary: fc.tuple(fc.constantFrom('bytes=', 'bytes=,', 'bytes=, ,'), spec(size)).map(([u, s]) => u + s), weight: 1 }, // empty elements
@@ -92,7 +108,23 @@ export function etagValue(file: FuzzFile): fc.Arbitrary<string> {
   return fc.oneof(
     { arbitrary: fc.constant(e), weight: 8 },
     { arbitrary: fc.constantFrom(`W/${e}`, bumped, `W/${bumped}`), weight: 4 },
-    { arbitrary: fc.constantFrom(inner, `w/${e}`, `W/ ${e}`, `"${inner}`, `${e}"`, `"${inner.toUpperCase()}"`, `'${inner}'`, `"${inner} "`, `"a,b"`, `""`, `"\xe9t\xe9"`, '*'), weight: 3 },
+    {
+      arbitrary: fc.constantFrom(
+        inner,
+        `w/${e}`,
+        `W/ ${e}`,
+        `"${inner}`,
+        `${e}"`,
+        `"${inner.toUpperCase()}"`,
+        `'${inner}'`,
+        `"${inner} "`,
+        `"a,b"`,
+        `""`,
+        `"\xe9t\xe9"`,
+        '*',
+      ),
+      weight: 3,
+    },
     { arbitrary: fc.string({ unit: fc.constantFrom('a', 'b', '0', '9', '-', ','), maxLength: 12 }).map((s) => `"${s}"`), weight: 2 },
     { arbitrary: garbage, weight: 1 },
   );
@@ -101,7 +133,15 @@ export function etagValue(file: FuzzFile): fc.Arbitrary<string> {
 export function etagList(file: FuzzFile): fc.Arbitrary<string> {
   return fc.oneof(
     { arbitrary: padded(etagValue(file)), weight: 6 },
-    { arbitrary: fc.array(fc.tuple(etagValue(file), SEP), { minLength: 2, maxLength: 4 }).map((l) => l.map(([t, s]) => t + s).join('').replace(/[ ,\t\xa0]+$/, '')), weight: 3 },
+    {
+      arbitrary: fc.array(fc.tuple(etagValue(file), SEP), { minLength: 2, maxLength: 4 }).map((l) =>
+        l
+          .map(([t, s]) => t + s)
+          .join('')
+          .replace(/[ ,\t\xa0]+$/, ''),
+      ),
+      weight: 3,
+    },
     { arbitrary: fc.constantFrom('*', ' * ', '', ',', '*, *', `*, ${file.etag}`), weight: 1 },
     { arbitrary: syntaxSoup, weight: 1 },
   );
@@ -118,21 +158,46 @@ export function dateValue(file: FuzzFile): fc.Arbitrary<string> {
   );
   const form = fc.constantFrom('imf', 'imf', 'rfc850', 'asctime') as fc.Arbitrary<'imf' | 'rfc850' | 'asctime'>;
   const valid = fc.tuple(offset, form).map(([o, f]) => formatDate(lm + o, f));
-  const broken = fc.tuple(fc.constantFrom(0, -1, 1), fc.constantFrom(
-    (s: string) => s.replace('GMT', 'gmt'), (s: string) => s.replace(' GMT', ''), (s: string) => s.replace('GMT', 'UTC'),
-    (s: string) => s.replace(/ (\d\d)(\d\d) /, ' $2 '), // 2-digit year in IMF
-    (s: string) => s.replace(/ (\d\d)(\d\d) /, ' 00$2 '), // year 00YY: a real, ancient year
-    (s: string) => s.replace(/^(\w+), (\d\d)/, '$1, 30').replace(/ [A-Z][a-z]{2} /, ' Feb '), // 30 Feb
-    (s: string) => s.replace(/\d\d:/, '24:'), (s: string) => s.replace(/:\d\d /, ':61 '),
-    (s: string) => s.replace(',', ''), (s: string) => s.replace(' ', '  '), (s: string) => s.replace(/^\w{3}/, 'Xyz'),
-    (s: string) => s.replace(/^Mon|^Tue|^Wed|^Thu|^Fri|^Sat|^Sun/, (d) => (d === 'Mon' ? 'Tue' : 'Mon')), // wrong weekday: still a date
-    (s: string) => `${s}, ${s}`, (s: string) => `${s}x`, (s: string) => s.toLowerCase(), (s: string) => s.replace(/ /g, '\t'),
-  )).map(([o, f]) => f(formatDate(lm + o, 'imf')));
+  const broken = fc
+    .tuple(
+      fc.constantFrom(0, -1, 1),
+      fc.constantFrom(
+        (s: string) => s.replace('GMT', 'gmt'),
+        (s: string) => s.replace(' GMT', ''),
+        (s: string) => s.replace('GMT', 'UTC'),
+        (s: string) => s.replace(/ (\d\d)(\d\d) /, ' $2 '), // 2-digit year in IMF
+        (s: string) => s.replace(/ (\d\d)(\d\d) /, ' 00$2 '), // year 00YY: a real, ancient year
+        (s: string) => s.replace(/^(\w+), (\d\d)/, '$1, 30').replace(/ [A-Z][a-z]{2} /, ' Feb '), // 30 Feb
+        (s: string) => s.replace(/\d\d:/, '24:'),
+        (s: string) => s.replace(/:\d\d /, ':61 '),
+        (s: string) => s.replace(',', ''),
+        (s: string) => s.replace(' ', '  '),
+        (s: string) => s.replace(/^\w{3}/, 'Xyz'),
+        (s: string) => s.replace(/^Mon|^Tue|^Wed|^Thu|^Fri|^Sat|^Sun/, (d) => (d === 'Mon' ? 'Tue' : 'Mon')), // wrong weekday: still a date
+        (s: string) => `${s}, ${s}`,
+        (s: string) => `${s}x`,
+        (s: string) => s.toLowerCase(),
+        (s: string) => s.replace(/ /g, '\t'),
+      ),
+    )
+    .map(([o, f]) => f(formatDate(lm + o, 'imf')));
   const other = fc.constantFrom(
-    new Date(lm * 1000).toISOString(), new Date(lm * 1000).toString(), String(lm), String(lm * 1000), '0', '', 'yesterday',
-    formatDate(lm, 'rfc850').replace(/-(\d\d) /, (_m, y: string) => `-19${y} `), formatDate(lm, 'asctime').replace(/ (\d) /, ' 0$1 '),
+    new Date(lm * 1000).toISOString(),
+    new Date(lm * 1000).toString(),
+    String(lm),
+    String(lm * 1000),
+    '0',
+    '',
+    'yesterday',
+    formatDate(lm, 'rfc850').replace(/-(\d\d) /, (_m, y: string) => `-19${y} `),
+    formatDate(lm, 'asctime').replace(/ (\d) /, ' 0$1 '),
   );
-  return fc.oneof({ arbitrary: padded(valid), weight: 8 }, { arbitrary: broken, weight: 3 }, { arbitrary: other, weight: 1 }, { arbitrary: garbage, weight: 1 });
+  return fc.oneof(
+    { arbitrary: padded(valid), weight: 8 },
+    { arbitrary: broken, weight: 3 },
+    { arbitrary: other, weight: 1 },
+    { arbitrary: garbage, weight: 1 },
+  );
 }
 
 /** `1 / (1 + absentWeight)` of cases carry the header; shrinking tries without it first (cross-shrink). */
@@ -140,17 +205,20 @@ const sometimes = <T>(arb: fc.Arbitrary<T>, absentWeight: number, presentWeight 
   fc.oneof({ withCrossShrink: true }, { arbitrary: fc.constant(undefined), weight: absentWeight }, { arbitrary: arb, weight: presentWeight });
 
 export function fuzzCase(files: readonly FuzzFile[]): fc.Arbitrary<FuzzCase> {
-  return fc.oneof({ withCrossShrink: true }, ...files.map((f, i) => ({
-    weight: f.weight,
-    arbitrary: fc.record({
-      file: fc.constant(i),
-      method: fc.constantFrom('GET', 'GET', 'GET', 'HEAD') as fc.Arbitrary<'GET' | 'HEAD'>,
-      range: sometimes(rangeValue(f.size), 1, 3),
-      ifRange: sometimes(fc.oneof(etagValue(f), dateValue(f)), 3),
-      ifMatch: sometimes(etagList(f), 5),
-      ifNoneMatch: sometimes(etagList(f), 4),
-      ifModifiedSince: sometimes(dateValue(f), 4),
-      ifUnmodifiedSince: sometimes(dateValue(f), 5),
-    }),
-  })));
+  return fc.oneof(
+    { withCrossShrink: true },
+    ...files.map((f, i) => ({
+      weight: f.weight,
+      arbitrary: fc.record({
+        file: fc.constant(i),
+        method: fc.constantFrom('GET', 'GET', 'GET', 'HEAD') as fc.Arbitrary<'GET' | 'HEAD'>,
+        range: sometimes(rangeValue(f.size), 1, 3),
+        ifRange: sometimes(fc.oneof(etagValue(f), dateValue(f)), 3),
+        ifMatch: sometimes(etagList(f), 5),
+        ifNoneMatch: sometimes(etagList(f), 4),
+        ifModifiedSince: sometimes(dateValue(f), 4),
+        ifUnmodifiedSince: sometimes(dateValue(f), 5),
+      }),
+    })),
+  );
 }

@@ -43,9 +43,7 @@ export interface Deviations {
 }
 export const DEVIATIONS: (keyof Deviations)[] = ['nbspTrimmed', 'yearsBelow100In1900s', 'positionsAsDoubles'];
 
-export type Outcome =
-  | { status: 200 | 304 | 412 | 416 }
-  | { status: 206; start: number; end: number };
+export type Outcome = { status: 200 | 304 | 412 | 416 } | { status: 206; start: number; end: number };
 
 const OWS = /^[ \t]+|[ \t]+$/g;
 const OWS_NBSP = /^[ \t\xa0]+|[ \t\xa0]+$/g;
@@ -104,7 +102,10 @@ function timeOf(year: number, mon: string, day: number, time: string, d: Deviati
 }
 
 // ---- entity tags (RFC 9110 8.8.3) ----
-interface Tag { weak: boolean; opaque: string }
+interface Tag {
+  weak: boolean;
+  opaque: string;
+}
 /** A precondition field as a server may read it: absent, `*`, or a list of tags. */
 type TagField = 'absent' | '*' | Tag[];
 
@@ -123,7 +124,10 @@ function members(value: string, d: Deviations): string[] {
   let quoted = false;
   for (const ch of value) {
     if (ch === '"') quoted = !quoted;
-    if (ch === ',' && !quoted) { out.push(trimOws(cur, d)); cur = ''; } else cur += ch;
+    if (ch === ',' && !quoted) {
+      out.push(trimOws(cur, d));
+      cur = '';
+    } else cur += ch;
   }
   out.push(trimOws(cur, d));
   return out;
@@ -147,7 +151,11 @@ function rangeOutcome(value: string, size: number, d: Deviations): Outcome {
   const v = trimOws(value, d);
   const eq = v.indexOf('=');
   if (eq < 0 || v.slice(0, eq).toLowerCase() !== 'bytes') return whole; // unknown unit or no unit: MUST ignore
-  const specs = v.slice(eq + 1).split(',').map((s) => trimOws(s, d)).filter((s) => s !== '');
+  const specs = v
+    .slice(eq + 1)
+    .split(',')
+    .map((s) => trimOws(s, d))
+    .filter((s) => s !== '');
   if (specs.length !== 1) return whole; // none (invalid) or several (documented: 200)
   const spec = specs[0] as string;
   const n = BigInt(size);

@@ -13,11 +13,20 @@ export interface FuzzTarget {
   agent: http.Agent;
 }
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; body: Buffer; complete: boolean }
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  complete: boolean;
+}
 
 const HEADER_NAMES = {
-  range: 'range', ifRange: 'if-range', ifMatch: 'if-match', ifNoneMatch: 'if-none-match',
-  ifModifiedSince: 'if-modified-since', ifUnmodifiedSince: 'if-unmodified-since',
+  range: 'range',
+  ifRange: 'if-range',
+  ifMatch: 'if-match',
+  ifNoneMatch: 'if-none-match',
+  ifModifiedSince: 'if-modified-since',
+  ifUnmodifiedSince: 'if-unmodified-since',
 } as const;
 
 export function headersOf(c: FuzzCase): Record<string, string> {
@@ -38,7 +47,9 @@ function once(url: string, method: string, headers: Record<string, string>, agen
       const chunks: Buffer[] = [];
       let failed = false;
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', () => { failed = true; });
+      res.on('error', () => {
+        failed = true;
+      });
       res.on('close', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), complete: res.complete && !failed }));
     });
     req.end();
@@ -63,7 +74,11 @@ function headerDiff(a: http.IncomingHttpHeaders, b: http.IncomingHttpHeaders): s
   return [...names].filter((n) => JSON.stringify(a[n]) !== JSON.stringify(b[n])).map((n) => `${n}: HEAD ${JSON.stringify(a[n])} / GET ${JSON.stringify(b[n])}`);
 }
 
-export interface CaseResult { status: number; violations: string[]; requests: number }
+export interface CaseResult {
+  status: number;
+  violations: string[];
+  requests: number;
+}
 
 /** Runs the case (plus the GET counterpart of a HEAD) and checks every invariant and the model. */
 export async function runCase(target: FuzzTarget, c: FuzzCase): Promise<CaseResult> {
@@ -93,7 +108,8 @@ export async function runCase(target: FuzzTarget, c: FuzzCase): Promise<CaseResu
       const [a, b, size] = [Number(m[1]), Number(m[2]), Number(m[3])];
       if (size !== file.size || a > b || b >= size) v.push(`206-content-range: ${m[0]} for a ${file.size}-byte file`);
       if (cl !== b - a + 1) v.push(`206-length: Content-Length ${cl} for ${m[0]}`);
-      if (full && (full.body.length !== b - a + 1 || !full.body.equals(bytes.subarray(a, b + 1)))) v.push(`206-body: ${full.body.length} bytes, not bytes ${a}-${b} of the file`);
+      if (full && (full.body.length !== b - a + 1 || !full.body.equals(bytes.subarray(a, b + 1))))
+        v.push(`206-body: ${full.body.length} bytes, not bytes ${a}-${b} of the file`);
     }
   }
   if (s === 200) {

@@ -15,13 +15,19 @@ function storagesFor(kind: string, a: string, b: string): Record<string, Storage
   if (kind === 'accel') return { acc: localStorage({ root: a, accelPrefix: b }) };
   const cfg = s3TestConfig();
   const client = createS3Client({
-    endpoint: cfg.endpoint, region: cfg.region, forcePathStyle: cfg.forcePathStyle, maxSockets: 64,
+    endpoint: cfg.endpoint,
+    region: cfg.region,
+    forcePathStyle: cfg.forcePathStyle,
+    maxSockets: 64,
     credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
   });
   return { s3: s3Storage({ client, bucket: a, prefix: b }) };
 }
 
-export interface ServerProcess { port: number; stop(): Promise<void> }
+export interface ServerProcess {
+  port: number;
+  stop(): Promise<void>;
+}
 
 /** Starts this file as a child process and resolves once it listens. */
 export function startServerProcess(kind: 'local' | 'accel' | 's3', a: string, b = ''): Promise<ServerProcess> {
@@ -32,11 +38,12 @@ export function startServerProcess(kind: 'local' | 'accel' | 's3', a: string, b 
       const { port } = JSON.parse(line) as { port: number };
       resolve({
         port,
-        stop: () => new Promise<void>((done) => {
-          if (child.exitCode !== null) return done();
-          child.once('exit', () => done());
-          child.kill('SIGTERM');
-        }),
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
       });
     });
   });

@@ -11,7 +11,11 @@ import { parse as parseDisposition } from 'content-disposition';
 import { createStationFiles, type FileRef, type SigningKey, type Storage } from '../../../lib';
 import { deterministicRange } from '../../support/s3';
 
-export interface RawReply { status: number; headers: [string, string][]; body: Buffer }
+export interface RawReply {
+  status: number;
+  headers: [string, string][];
+  body: Buffer;
+}
 
 /** Sends bytes exactly as given (`path` as UTF-8, spaces and all) and reads the reply until the server closes. */
 export function rawRequest(origin: string, method: string, rawPath: string, headers: [string, string][] = []): Promise<RawReply> {
@@ -39,7 +43,13 @@ export function rawRequest(origin: string, method: string, rawPath: string, head
 export const headerOf = (r: RawReply, name: string): string | undefined => r.headers.find(([k]) => k === name)?.[1];
 
 /** A file on disk (`key`, at most 255 bytes a segment) listed under a display name (`filename`) no disk would take. */
-export interface HostileName { id: string; key: string; filename: string; size: number; expect: string[] | null }
+export interface HostileName {
+  id: string;
+  key: string;
+  filename: string;
+  size: number;
+  expect: string[] | null;
+}
 const HIJACK = 'evil\r\nSet-Cookie: x=1\r\nX-Injected: yes\r\n\r\n<html>.mp3';
 export const HOSTILE_NAMES: HostileName[] = [
   { id: 'h01', key: 'plain.mp3', filename: 'plain.mp3', size: 3000, expect: ['plain.mp3'] },
@@ -60,7 +70,13 @@ export const HOSTILE_NAMES: HostileName[] = [
   // Composed and decomposed spellings of one name are two files on Linux: each row gets its own bytes.
   { id: 'h17', key: 'caf\u00e9.mp3', filename: 'caf\u00e9.mp3', size: 3016, expect: ['caf\u00e9.mp3'] },
   { id: 'h18', key: 'cafe\u0301.mp3', filename: 'cafe\u0301.mp3', size: 3017, expect: ['caf\u00e9.mp3', 'cafe\u0301.mp3'] },
-  { id: 'h16', key: "apos'trophe (live) [1] {2} ~!$&+,=@.mp3", filename: "apos'trophe (live) [1] {2} ~!$&+,=@.mp3", size: 3015, expect: ["apos'trophe (live) [1] {2} ~!$&+,=@.mp3"] },
+  {
+    id: 'h16',
+    key: "apos'trophe (live) [1] {2} ~!$&+,=@.mp3",
+    filename: "apos'trophe (live) [1] {2} ~!$&+,=@.mp3",
+    size: 3015,
+    expect: ["apos'trophe (live) [1] {2} ~!$&+,=@.mp3"],
+  },
 ];
 export const hostileBytes = (h: HostileName): Buffer => deterministicRange(`hostile:${h.key}`, h.size, 0, h.size - 1);
 
@@ -72,7 +88,8 @@ export async function writeHostileFiles(root: string): Promise<void> {
 }
 
 // C0/C1 controls, bidi marks and overrides, separators, lone surrogates: none may reach a client.
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069/\\]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
+const FORBIDDEN =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069/\\]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
 
 /** Checks a Content-Disposition for `h`; returns the problems (empty when it is right). */
 export function dispositionProblems(value: string | undefined, h: HostileName, type: 'attachment' | 'inline'): string[] {
@@ -101,7 +118,13 @@ function authenticate(req: IncomingMessage & { user?: AppUser }, _res: unknown, 
   next();
 }
 
-export interface MiniApp { origin: string; port: number; rows: Map<string, FileRef>; signedUrl(id: string, expiresIn?: number): string; close(): Promise<void> }
+export interface MiniApp {
+  origin: string;
+  port: number;
+  rows: Map<string, FileRef>;
+  signedUrl(id: string, expiresIn?: number): string;
+  close(): Promise<void>;
+}
 
 /** createStationFiles with only the media route (`/station/:station/file/:id/play`), catalog = `rows`. */
 export async function startMiniApp(storages: Record<string, Storage>, signingKeys?: SigningKey[] | string[]): Promise<MiniApp> {
@@ -127,9 +150,10 @@ export async function startMiniApp(storages: Record<string, Storage>, signingKey
     port,
     rows,
     signedUrl: (id, expiresIn) => `${origin}${files.signedUrl({ kind: 'media', station: 'alpha', id }, expiresIn ? { expiresIn } : {})}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -11,9 +11,7 @@ import type { ResumeOptions } from '../../../lib/storage/resume';
 import type { RssReport } from '../../bench/lib/rss';
 import { startChild } from '../../bench/lib/child';
 import { REPO_ROOT } from '../../bench/lib/s3env';
-import {
-  createTestS3Client, ensureBucket, putObjectStream, s3TestConfig, sha256OfRange, writeDeterministicFile,
-} from '../../support/s3';
+import { createTestS3Client, ensureBucket, putObjectStream, s3TestConfig, sha256OfRange, writeDeterministicFile } from '../../support/s3';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -190,11 +188,13 @@ export async function createFixtures(name: string, files: Fixture[]): Promise<Fi
   const cfg = s3TestConfig();
   const { client } = createTestS3Client({ maxSockets: 8 });
   await ensureBucket(client, cfg.bucket);
-  await Promise.all(files.map(async (f) => {
-    if (f.storage === 'local') await writeDeterministicFile(path.join(localRoot, f.key), f.seed, f.size);
-    else await putObjectStream(client, cfg.bucket, s3Prefix + f.key, f.seed, f.size);
-    if (f.size >= MiB && f.size <= 64 * MiB) f.sha256 = await sha256OfRange(f.seed, f.size, 0, f.size - 1);
-  }));
+  await Promise.all(
+    files.map(async (f) => {
+      if (f.storage === 'local') await writeDeterministicFile(path.join(localRoot, f.key), f.seed, f.size);
+      else await putObjectStream(client, cfg.bucket, s3Prefix + f.key, f.seed, f.size);
+      if (f.size >= MiB && f.size <= 64 * MiB) f.sha256 = await sha256OfRange(f.seed, f.size, 0, f.size - 1);
+    }),
+  );
   return {
     localRoot,
     s3Prefix,

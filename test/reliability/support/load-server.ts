@@ -45,8 +45,7 @@ function main(): void {
   let arrived: string[] = [];
   let outcomes: Record<string, number> = {};
   let bytesSent: Record<string, number> = {};
-  const count = (group: Record<string, unknown[] | undefined>): number =>
-    Object.values(group).reduce((n, list) => n + (list?.length ?? 0), 0);
+  const count = (group: Record<string, unknown[] | undefined>): number => Object.values(group).reduce((n, list) => n + (list?.length ?? 0), 0);
 
   const stats = (): LoadStats => {
     const mem = process.memoryUsage();
@@ -107,25 +106,35 @@ function main(): void {
     req.resume();
     void Promise.resolve(handler(req, res)).catch(next);
   });
-  app.all('/:storage/*key', fileHandler({
-    sendTimeoutMs: spec.sendTimeoutMs,
-    resolve: (req) => {
-      const storage = storages[String(req.params.storage)];
-      const segments = req.params.key as unknown as string[];
-      if (!storage || !Array.isArray(segments)) return null;
-      return { storage, key: segments.join('/') };
-    },
-    onResult: (result, req) => {
-      const { outcome } = result;
-      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-      bytesSent[outcome] = (bytesSent[outcome] ?? 0) + (result.bytesSent ?? 0);
-      results.push({
-        url: req.originalUrl, method: req.method, outcome, status: result.status, delivery: result.delivery,
-        bytesSent: result.bytesSent, size: result.size, error: result.error?.message, reason: result.reason,
-        finished: req.res?.writableFinished ?? false,
-      });
-    },
-  }));
+  app.all(
+    '/:storage/*key',
+    fileHandler({
+      sendTimeoutMs: spec.sendTimeoutMs,
+      resolve: (req) => {
+        const storage = storages[String(req.params.storage)];
+        const segments = req.params.key as unknown as string[];
+        if (!storage || !Array.isArray(segments)) return null;
+        return { storage, key: segments.join('/') };
+      },
+      onResult: (result, req) => {
+        const { outcome } = result;
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+        bytesSent[outcome] = (bytesSent[outcome] ?? 0) + (result.bytesSent ?? 0);
+        results.push({
+          url: req.originalUrl,
+          method: req.method,
+          outcome,
+          status: result.status,
+          delivery: result.delivery,
+          bytesSent: result.bytesSent,
+          size: result.size,
+          error: result.error?.message,
+          reason: result.reason,
+          finished: req.res?.writableFinished ?? false,
+        });
+      },
+    }),
+  );
   const server = app.listen(0, '127.0.0.1', () => announce((server.address() as AddressInfo).port));
 }
 
