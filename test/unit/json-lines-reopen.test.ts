@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { DownloadEvent } from '../../lib/log/events';
 import { JsonLinesLogError, jsonLinesLog } from '../../lib/log/json-lines';
 import { makeTempDir, type TempDir } from '../support/fixtures-local';
+import { downloadEvent } from '../support/download-event';
 
 let tmp: TempDir;
 let seq = 0;
@@ -27,36 +28,7 @@ async function testDir(): Promise<string> {
   return dir;
 }
 
-function event(n: number, padding = 0): DownloadEvent {
-  return {
-    id: `req-${n}`,
-    correlationId: null,
-    authenticated: false,
-    via: 'public',
-    reason: null,
-    linkSubject: null,
-    ids: {},
-    served: null,
-    stationExists: true,
-    at: new Date(Date.UTC(2026, 10, 29, 10, 0, 0) + n).toISOString(),
-    outcome: 'completed',
-    status: 200,
-    station: 'radio-1',
-    user: { id: 'u1', name: 'Ünïcode "quoted"\nnewline' },
-    kind: 'recording',
-    fileId: `file-${n}`,
-    storage: 'local',
-    delivery: 'stream',
-    method: 'GET',
-    range: null,
-    bytesSent: n,
-    size: 1000,
-    durationMs: 3,
-    ip: '203.0.113.7',
-    userAgent: `agent-${'x'.repeat(padding)}`,
-    referer: null,
-  };
-}
+const event = (n: number, padding = 0): DownloadEvent => downloadEvent(n, { userAgent: `agent-${'x'.repeat(padding)}` });
 
 function collector(): { errors: JsonLinesLogError[]; onError: (err: Error) => void } {
   const errors: JsonLinesLogError[] = [];

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { DownloadEvent } from '../../lib/log/events';
 import { JsonLinesLogError, jsonLinesLog, type JsonLinesLogErrorCode } from '../../lib/log/json-lines';
 import { makeTempDir, type TempDir } from '../support/fixtures-local';
+import { downloadEvent } from '../support/download-event';
 
 let tmp: TempDir;
 before(async () => {
@@ -16,37 +17,7 @@ after(async () => {
   await tmp.cleanup();
 });
 
-function event(n: number, extra: Partial<DownloadEvent> = {}): DownloadEvent {
-  return {
-    id: `req-${n}`,
-    correlationId: null,
-    authenticated: false,
-    via: 'public',
-    reason: null,
-    linkSubject: null,
-    ids: {},
-    served: null,
-    stationExists: true,
-    at: new Date(Date.UTC(2026, 10, 29, 10, 0, 0) + n).toISOString(),
-    outcome: 'completed',
-    status: 200,
-    station: 'radio-1',
-    user: { id: 'u1', name: 'Ünïcode "quoted"\nnewline' },
-    kind: 'recording',
-    fileId: `file-${n}`,
-    storage: 'local',
-    delivery: 'stream',
-    method: 'GET',
-    range: null,
-    bytesSent: n,
-    size: 1000,
-    durationMs: 3,
-    ip: '203.0.113.7',
-    userAgent: 'test-agent',
-    referer: null,
-    ...extra,
-  };
-}
+const event = downloadEvent;
 
 /** Collects onError reports. */
 function collector(): { errors: JsonLinesLogError[]; onError: (err: Error) => void; codes: () => JsonLinesLogErrorCode[]; dropped: () => number } {
