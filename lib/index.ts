@@ -45,7 +45,7 @@ export { StorageError, isStorageError } from './storage/errors';
 export type { StorageErrorCode } from './storage/errors';
 
 export { nginxConfig } from './delivery/nginx-config';
-export type { NginxConfigOptions } from './delivery/nginx-config';
+export type { NextUpstreamCondition, NextUpstreamOptions, NginxConfigOptions } from './delivery/nginx-config';
 
 export type {
   DownloadEvent,

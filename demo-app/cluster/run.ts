@@ -22,7 +22,6 @@ import { resolveWorkerUser } from '../nginx/worker-user';
 import { DEMO_LOGINS, seedIfEmpty } from '../seed';
 import { createDemoStorages } from '../storage';
 import { postgresCluster, type PostgresCluster } from './postgres';
-import { upstreamSite } from './upstream';
 
 const repo = path.resolve(__dirname, '..', '..');
 
@@ -112,10 +111,14 @@ function nginxDir(port: number): { dir: string; user?: string } {
 
 async function startNginx(config: DemoConfig, ports: number[]): Promise<{ nginx: ChildProcess; dir: string }> {
   const storages = createDemoStorages(config);
-  const site = upstreamSite(
-    await nginxConfig({ listen: `${config.host}:${config.port}`, app: `${config.host}:${ports[0]}`, storages: storages.storages }),
-    ports.map((p) => `${config.host}:${p}`),
-  );
+  // One upstream of every instance; a request one of them refused or left unanswered (nothing
+  // sent to the client yet) is tried on the others, never a POST (see nginxConfig's nextUpstream).
+  const site = await nginxConfig({
+    listen: `${config.host}:${config.port}`,
+    app: ports.map((p) => `${config.host}:${p}`),
+    nextUpstream: { tries: Math.max(2, ports.length) },
+    storages: storages.storages,
+  });
   storages.close();
   const { dir, user } = nginxDir(config.port);
   writeFileSync(path.join(dir, 'nginx.conf'), standaloneNginxConf(dir, site, user ? { user } : {}));

@@ -19,7 +19,7 @@ export class ConfigFileError extends Error {
 
 const MODULE = new Set(['.js', '.mjs', '.cjs']);
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts']);
-const JSON_KEYS = new Set(['listen', 'app', 'serverName', 's3TrustedCertificate', 'realIpFrom', 'clientMaxBodySize', 'storages']);
+const JSON_KEYS = new Set(['listen', 'app', 'serverName', 's3TrustedCertificate', 'realIpFrom', 'clientMaxBodySize', 'nextUpstream', 'storages']);
 
 type JsonObject = Record<string, unknown>;
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);

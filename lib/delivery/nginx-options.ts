@@ -3,6 +3,7 @@
  * so each is checked once, up front, against what nginx would read as one token.
  */
 import { isIP } from 'node:net';
+import { OptionsReader } from '../options/reader';
 import type { Storage } from '../storage/types';
 import { readReportConfig, type NginxReportConfig, type NormalizedReportConfig } from './nginx-report-config';
 
@@ -10,8 +11,11 @@ import { readReportConfig, type NginxReportConfig, type NormalizedReportConfig }
 export interface NginxConfigOptions {
   /** nginx `listen` value, e.g. `80` or `127.0.0.1:8080`. */
   listen: string;
-  /** The Node app, `host:port`. */
-  app: string;
+  /**
+   * The Node app: one `host:port`, or the instances of a fleet (`['10.0.0.5:3000',
+   * '10.0.0.6:3000']`), each a `server` of the `station_files_app` upstream (round robin).
+   */
+  app: string | readonly string[];
   /** The app's storages (the same objects passed to createStationFiles). */
   storages: Record<string, Storage>;
   /** `server_name`. @default '_' */
@@ -40,18 +44,45 @@ export interface NginxConfigOptions {
    * over loopback UDP with a shared secret. @default undefined (no reports)
    */
   report?: NginxReportConfig;
+  /**
+   * When nginx gives a request to the next app server (`proxy_next_upstream`,
+   * `proxy_next_upstream_tries`): only while nothing of its response has reached the client
+   * (nginx never retries once it has started to send a response), and never for POST, PATCH or
+   * LOCK (nginx's `non_idempotent` stays off: an upload is not sent twice). `false`: never.
+   * @default { when: ['error', 'timeout'], tries: 2 }
+   */
+  nextUpstream?: NextUpstreamOptions | false;
+}
+
+/** What sends a request on to the next app server; nginx's `proxy_next_upstream` names. */
+export type NextUpstreamCondition = 'error' | 'timeout' | 'invalid_header' | 'http_500' | 'http_502' | 'http_503' | 'http_504' | 'http_429';
+
+/** nginxConfig's `nextUpstream`. */
+export interface NextUpstreamOptions {
+  /** @default ['error', 'timeout'] (refused, reset or timed out before any response header) */
+  when?: readonly NextUpstreamCondition[];
+  /** Servers tried per request, the first included (1–100). @default 2 */
+  tries?: number;
+}
+
+/** {@link NextUpstreamOptions} checked; null: `proxy_next_upstream off`. */
+export interface NormalizedNextUpstream {
+  when: NextUpstreamCondition[];
+  tries: number;
 }
 
 /** {@link NginxConfigOptions} checked, with defaults applied. */
 export interface NormalizedNginxOptions {
   listen: string;
-  app: string;
+  /** One or more `host:port` (or `unix:/path`), no duplicates. */
+  app: string[];
   serverName: string;
   storages: Storage[];
   s3TrustedCertificate: string;
   realIpFrom: string[];
   clientMaxBodySize?: string;
   report: NormalizedReportConfig | null;
+  nextUpstream: NormalizedNextUpstream | null;
 }
 
 export const DEFAULT_TRUSTED_CERTIFICATE = '/etc/ssl/certs/ca-certificates.crt';
@@ -95,18 +126,40 @@ function trustedCertificate(value: unknown): string {
   return value;
 }
 
+const CONDITIONS: readonly NextUpstreamCondition[] = ['error', 'timeout', 'invalid_header', 'http_500', 'http_502', 'http_503', 'http_504', 'http_429'];
+const APP_SERVER = /^(?:unix:\/[\w./-]+|(?:[\w.-]+|\[[0-9a-fA-F:.]+\]):\d{1,5})$/;
+
+function appServers(value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  const ok =
+    Array.isArray(list) && list.length > 0 && list.every((v): v is string => typeof v === 'string' && APP_SERVER.test(v)) && new Set(list).size === list.length;
+  if (!ok) throw new TypeError('nginxConfig: app must be a host:port (or unix:/path), or a non-empty list of them without repeats');
+  return [...(list as string[])];
+}
+
+function nextUpstream(value: unknown): NormalizedNextUpstream | null {
+  if (value === false) return null;
+  const o = OptionsReader.of('nginxConfig', value, ['when', 'tries'], 'nextUpstream.');
+  const when = o.raw('when') ?? ['error', 'timeout'];
+  if (!Array.isArray(when) || when.length === 0 || !when.every((c) => CONDITIONS.includes(c as NextUpstreamCondition)) || new Set(when).size !== when.length) {
+    o.fail('when', `a non-empty list of ${CONDITIONS.join(', ')} (no repeats)`);
+  }
+  return { when: [...(when as NextUpstreamCondition[])], tries: o.integer('tries', { min: 1, max: 100 }, 2) };
+}
+
 /** Validates {@link NginxConfigOptions} once; throws a TypeError naming the first bad option. */
 export function normalizeNginxOptions(options: NginxConfigOptions): NormalizedNginxOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('nginxConfig: options must be an object');
   if (typeof options.storages !== 'object' || options.storages === null) throw new TypeError('nginxConfig: `storages` must be an object of storages');
   return {
     listen: safe('listen', options.listen),
-    app: safe('app', options.app),
+    app: appServers(options.app),
     serverName: safe('serverName', options.serverName ?? '_'),
     storages: Object.values(options.storages),
     s3TrustedCertificate: trustedCertificate(options.s3TrustedCertificate),
     realIpFrom: realIpFrom(options.realIpFrom),
     clientMaxBodySize: clientMaxBodySize(options.clientMaxBodySize),
     report: readReportConfig(options.report),
+    nextUpstream: nextUpstream(options.nextUpstream),
   };
 }

@@ -208,6 +208,61 @@ describe('nginxConfig: client address and body size (audit issues 10 and 11)', (
   });
 });
 
+describe('nginxConfig app servers and nextUpstream', () => {
+  const base = { listen: '8080', app: '127.0.0.1:3000', storages: {} };
+  const upstream = (conf: string): string => /upstream station_files_app \{[^}]*\}/.exec(conf)?.[0] ?? '';
+
+  it('one host:port, or a list of them, becomes the servers of one upstream', async () => {
+    assert.equal(upstream(await nginxConfig(base)), 'upstream station_files_app { server 127.0.0.1:3000; keepalive 16; }');
+    assert.equal(upstream(await nginxConfig({ ...base, app: ['127.0.0.1:3000'] })), 'upstream station_files_app { server 127.0.0.1:3000; keepalive 16; }');
+    const fleet = await nginxConfig({ ...base, app: ['10.0.0.5:3000', 'app-2.internal:3000', '[::1]:3001', 'unix:/run/panel.sock'] });
+    assert.equal(
+      upstream(fleet),
+      'upstream station_files_app { server 10.0.0.5:3000; server app-2.internal:3000; server [::1]:3001; server unix:/run/panel.sock; keepalive 16; }',
+    );
+    assert.equal(fleet.match(/^upstream station_files_app/gm)?.length, 1);
+  });
+
+  it('by default a request no server answered goes to one other server (error, timeout), nothing more', async () => {
+    const app = block(await nginxConfig(base), 'location / {');
+    assert.match(app, /\n\s+proxy_next_upstream error timeout;\n\s+proxy_next_upstream_tries 2;\n/);
+    assert.doesNotMatch(app, /^\s*proxy_next_upstream [^;]*(non_idempotent|http_)/m);
+  });
+
+  it('nextUpstream: conditions and tries as given, or off', async () => {
+    const app = block(await nginxConfig({ ...base, nextUpstream: { when: ['error', 'timeout', 'http_503'], tries: 3 } }), 'location / {');
+    assert.match(app, /proxy_next_upstream error timeout http_503;\n\s+proxy_next_upstream_tries 3;/);
+    const tries = block(await nginxConfig({ ...base, nextUpstream: { tries: 5 } }), 'location / {');
+    assert.match(tries, /proxy_next_upstream error timeout;\n\s+proxy_next_upstream_tries 5;/);
+    const off = block(await nginxConfig({ ...base, nextUpstream: false }), 'location / {');
+    assert.match(off, /proxy_next_upstream off;/);
+    assert.doesNotMatch(off, /proxy_next_upstream_tries/);
+  });
+
+  it('refuses a bad app list or nextUpstream, naming the option', async () => {
+    const appMessage = 'nginxConfig: app must be a host:port (or unix:/path), or a non-empty list of them without repeats';
+    for (const bad of [[], ['127.0.0.1'], ['a:1', 'a:1'], ['a:1; evil'], 'a:1 b:2', [3000], undefined]) {
+      await assert.rejects(nginxConfig({ ...base, app: bad as string[] }), (err: unknown) => err instanceof TypeError && err.message === appMessage);
+    }
+    const cases: [unknown, string][] = [
+      [{ tries: 0 }, 'nginxConfig: nextUpstream.tries must be a whole number from 1 to 100'],
+      [{ tries: 2.5 }, 'nginxConfig: nextUpstream.tries must be a whole number from 1 to 100'],
+      [{ when: ['error', 'non_idempotent'] }, /^nginxConfig: nextUpstream\.when must be a non-empty list of error, timeout, /.source],
+      [{ when: [] }, /^nginxConfig: nextUpstream\.when must be a non-empty list/.source],
+      [{ when: ['error', 'error'] }, /^nginxConfig: nextUpstream\.when must be/.source],
+      [{ retries: 2 }, /^nginxConfig: unknown option nextUpstream\.retries \(known: when, tries\)$/.source],
+      [true, /^nginxConfig: nextUpstream must be an object$/.source],
+    ];
+    for (const [nextUpstream, message] of cases) {
+      await assert.rejects(
+        nginxConfig({ ...base, nextUpstream: nextUpstream as false }),
+        (err: unknown) => err instanceof TypeError && (err.message === message || new RegExp(message).test(err.message)),
+        JSON.stringify(nextUpstream),
+      );
+    }
+  });
+});
+
 describe('station-files nginx (command)', () => {
   it('prints the config for a config module', () => {
     const out = execFileSync(process.execPath, ['--import', 'tsx', 'lib/cli/bin.ts', 'nginx', '--config', 'test/fixtures/nginx-options.ts'], {
