@@ -9,7 +9,7 @@ import session from 'express-session';
 import helmet from 'helmet';
 import morgan from 'morgan';
 import { Passport } from 'passport';
-import { createStationFiles, DOWNLOAD_LOG_FORMAT, registerMorganTokens, type StationFiles } from '../lib';
+import { createStationFiles, DOWNLOAD_LOG_FORMAT, registerMorganTokens, type DownloadEvent, type StationFiles } from '../lib';
 import { ApiKeyStrategy } from './auth/api-key-strategy';
 import { crossSiteGuard, trustedOrigins, type LoginLimitOptions } from './auth/guards';
 import { demoCatalog } from './catalog';
@@ -45,6 +45,29 @@ export interface DemoAppOptions {
   database?: DatabaseOptions;
 }
 
+/**
+ * The history sink, with the inserts still under way: close() waits for them before it closes
+ * the database, so a drained instance has every event it emitted in the history.
+ *
+ * @example
+ * const history = trackedHistory(db);
+ * createStationFiles({ onDownload: (e) => history.record(e), ... });
+ * await history.settled();
+ */
+export function trackedHistory(db: Db): { record(event: DownloadEvent): Promise<void>; settled(): Promise<void> } {
+  const pending = new Set<Promise<void>>();
+  return {
+    record(event) {
+      const insert = db.recordDownload(event);
+      pending.add(insert);
+      const forget = (): void => void pending.delete(insert);
+      insert.then(forget, forget);
+      return insert;
+    },
+    settled: async () => void (await Promise.allSettled([...pending])),
+  };
+}
+
 /** Opens the data folder (seeding it on first start) and builds the app. */
 export async function createDemoApp(config: DemoConfig, options: DemoAppOptions = {}): Promise<DemoApp> {
   prepareDataDir(config.dataDir); // 0700: the database holds password and API key hashes and IPs
@@ -64,6 +87,7 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
   passport.serializeUser((user, done) => done(null, (user as User).id));
   passport.deserializeUser((id: number, done) => void db.userById(id).then((user) => done(null, user ?? false), done));
 
+  const history = trackedHistory(db);
   const files = createStationFiles<User>({
     // Dashboard users arrive with a session (passport.session() below); scripts with X-API-Key.
     // failWithError: a failed API key comes back to station-files, which answers 401 or calls onUnauthenticated.
@@ -82,7 +106,7 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
     // Station history, or the bounded refusals tables (see isStationHistory). A failed insert
     // (a duplicate id would be a bug) throws here and station-files reports it to onError.
-    onDownload: (event) => db.recordDownload(event),
+    onDownload: (event) => history.record(event),
     onError: (err) => void (guard.noteError(err) ?? reportError(err)),
   });
 
@@ -152,6 +176,7 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
   const close = async (): Promise<void> => {
     sessionStore.close();
     storages.close();
+    await history.settled(); // inserts still under way (a pool that is ending would drop the queued ones)
     await db.close();
   };
   return { app, db, storages, files, close };

@@ -7,7 +7,8 @@
  *   PUBLIC_HOSTS (comma list of host[:port] the feed may name; default: loopback names and HOST),
  *   COOKIE_SECURE (auto | true | false; default auto: Secure when the request came over HTTPS),
  *   TRUST_PROXY (whose X-Forwarded-* to believe, proxy-addr names/addresses/CIDRs; default loopback),
- *   DATABASE_URL (postgres://user@host:port/db: PostgreSQL for everything; default SQLite in DATA_DIR/panel.db).
+ *   DATABASE_URL (postgres://user@host:port/db: PostgreSQL for everything; default SQLite in DATA_DIR/panel.db),
+ *   DRAIN_MS (on SIGTERM/SIGINT: how long downloads in flight may finish before they are cut; default 20000).
  */
 import path from 'node:path';
 import proxyaddr from 'proxy-addr';
@@ -31,6 +32,8 @@ export interface DemoConfig {
   /** Express's and station-files' `trust proxy`: whose X-Forwarded-For/-Proto to believe. */
   trustProxy: string[];
   delivery: 'stream' | 'accel' | 'redirect';
+  /** On SIGTERM: the deadline given to files.close() (downloads in flight finish or are cut, logged `shutdown`). */
+  drainMs: number;
   sessionSecret: string | null;
   linkSecret: string | null;
   s3: null | {
@@ -107,6 +110,12 @@ function readTrustProxy(raw: string | undefined): string[] {
   return list;
 }
 
+function readDrainMs(raw: string | undefined): number {
+  const ms = Number(raw ?? 20_000);
+  if (raw === '' || !Number.isSafeInteger(ms) || ms < 0 || ms > 3_600_000) throw new Error(`DRAIN_MS must be milliseconds from 0 to 3600000, not "${raw}"`);
+  return ms;
+}
+
 /** Reads the configuration; throws an Error naming the variable that is wrong. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   const port = Number(env.PORT ?? 3000);
@@ -144,6 +153,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     cookieSecure: readCookieSecure(env.COOKIE_SECURE),
     trustProxy: readTrustProxy(env.TRUST_PROXY),
     delivery,
+    drainMs: readDrainMs(env.DRAIN_MS),
     sessionSecret: env.SESSION_SECRET ?? null,
     linkSecret: env.LINK_SECRET ?? null,
     s3,

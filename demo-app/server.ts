@@ -1,13 +1,18 @@
-/** Starts the demo panel: `npm run demo` (PORT, HOST, DATA_DIR, DATABASE_URL, DELIVERY, S3_* — see config.ts). */
+/**
+ * Starts the demo panel: `npm run demo` (PORT, HOST, DATA_DIR, DATABASE_URL, DELIVERY, DRAIN_MS,
+ * S3_* — see config.ts). SIGTERM or Ctrl-C drains it (serve.ts): it stops listening, downloads in
+ * flight get DRAIN_MS to finish (then are cut and logged `shutdown`), the database is closed, exit 0.
+ */
 import { createDemoApp } from './app';
 import { readConfig } from './config';
 import { describeDatabase } from './db/database';
 import { DEMO_LOGINS } from './seed';
+import { drainOnSignals, listenDemo } from './serve';
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const { app, close } = await createDemoApp(config, { log: (line) => console.log(line) });
-  const server = app.listen(config.port, config.host, () => {
+  const demo = await createDemoApp(config, { log: (line) => console.log(line) });
+  const server = listenDemo(demo, config, () => {
     const url = `http://${config.host}:${config.port}/`;
     console.log(`\nstation-files demo panel: ${url}`);
     console.log(
@@ -16,20 +21,7 @@ async function main(): Promise<void> {
     console.log('logins:');
     for (const l of DEMO_LOGINS) console.log(`  ${l.email.padEnd(24)} ${l.password.padEnd(22)} ${l.role}`);
   });
-  // The README's "Timeouts and slow clients": request headers within 20 s, a whole request
-  // (uploads included) within 2 min; requestTimeout does not bound responses, so long downloads
-  // are unaffected. Stalled downloads are cut by the delivery's sendTimeoutMs (60 s default).
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 120_000;
-  server.keepAliveTimeout = 5_000;
-  const stop = (): void => {
-    server.close(() => {
-      close().finally(() => process.exit(0));
-    });
-    server.closeAllConnections();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  drainOnSignals(server, demo, config, (line) => console.log(line));
 }
 
 main().catch((err: unknown) => {
