@@ -139,8 +139,9 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
   app.use(feedRouter(db, config));
 
   // chart.js exports only its module entry points: find the UMD build next to the main file.
-  const chartJs = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js');
-  app.get('/static/chart.umd.js', (_req, res) => res.sendFile(chartJs, { maxAge: '1h' }));
+  // `root` + a plain name: sendFile refuses absolute paths with a dot-folder in them (~/.local/…).
+  const chartRoot = path.dirname(require.resolve('chart.js'));
+  app.get('/static/chart.umd.js', (_req, res) => res.sendFile('chart.umd.js', { root: chartRoot, maxAge: '1h' }));
   const sessionStore = db.sessionStore((err) => log(`demo-app: session store: ${err.message}`));
   app.use(
     session({
