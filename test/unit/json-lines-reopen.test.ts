@@ -120,7 +120,7 @@ describe('jsonLinesLog reopen() with a file', () => {
     let n = 0;
     for (let round = 1; round <= 5; round++) {
       for (let i = 0; i < 200; i++) log(event(n++, i));
-      await tick();
+      while (!existsSync(file)) await tick(); // the (re)open is done, however slow the machine
       await rename(file, `${file}.r${round}`);
       for (let i = 0; i < 50; i++) log(event(n++));
       await log.reopen();
@@ -161,7 +161,8 @@ describe('jsonLinesLog reopen() with a file', () => {
     const c = collector();
     const log = jsonLinesLog(file, { onError: c.onError });
     for (let i = 0; i < 100; i++) log(event(i));
-    await tick();
+    // The first open must be done (and its lines written) before the directory goes, however slow the machine.
+    while (log.pending() > 0 || !existsSync(file)) await tick();
     await rename(logDir, path.join(dir, 'moved')); // the path's directory is gone
     const reopened = log.reopen();
     for (let i = 100; i < 150; i++) log(event(i));
@@ -202,7 +203,7 @@ describe('jsonLinesLog reopen() with a file', () => {
     const c = collector();
     const log = jsonLinesLog(file, { onError: c.onError });
     for (let i = 0; i < 100; i++) log(event(i));
-    await tick();
+    while (!existsSync(file)) await tick(); // the first open is done, however slow the machine
     await rename(file, `${file}.1`);
     void log.reopen();
     for (let i = 100; i < 200; i++) log(event(i));
