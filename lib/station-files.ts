@@ -3,7 +3,6 @@
  * (all of them, or one per kind), plus URL builders and signed links for sessionless downloads.
  */
 import express, { type Router } from 'express';
-import helmet, { type HelmetOptions } from 'helmet';
 import { badUrlHandler } from './routes/bad-url';
 import { buildWiring } from './routes/build-wiring';
 import { endpointHandler } from './routes/endpoint';
@@ -12,6 +11,7 @@ import type { SignedTarget, StationFilesOptions } from './routes/options';
 import { readPaths } from './routes/paths';
 import { podcastEndpoints } from './routes/podcasts';
 import { recordingEndpoint } from './routes/recordings';
+import { securityHeaders } from './routes/security';
 import type { EndpointSpec } from './routes/types';
 import { endpointUrls, fillPath, signPath, type EndpointUrls } from './routes/urls';
 import { OptionsReader } from './options/reader';
@@ -97,7 +97,8 @@ export function createStationFiles<User = unknown>(options: StationFilesOptions<
     }
   });
   if (available.length === 0) throw new TypeError('createStationFiles: `catalog` needs recording, mediaFile or episode');
-  const security = options.helmet === false ? null : helmet(options.helmet as HelmetOptions | undefined);
+  // helmet's headers, worked out once here (a per-request nonce in the CSP is still made per request).
+  const security = securityHeaders(options.helmet);
 
   const routerOf = (list: EndpointSpec[]): Router => {
     const router = express.Router();
