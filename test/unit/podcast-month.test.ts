@@ -72,7 +72,7 @@ interface Episode {
 }
 
 function episodes(): Episode[] {
-  return Array.from({ length: 40 }, (_, i) => {
+  return Array.from({ length: 40 }, (_, i): Episode => {
     const size = i % 9 === 4 ? null : i % 5 === 3 ? 3 * MB : 30 * MB + i * 1000;
     if (i === 7) return { ids: {}, station: null, fileId: `old-${i}`, size }; // older events: no ids
     if (i === 8) return { ids: { station: 'radio-b', episode: `ep-${i}` }, station: 'radio-b', fileId: `ep-${i}`, size };

@@ -1,16 +1,20 @@
 /**
  * The counting state machine behind countPodcastDownloads: events in, time order restored within
  * `reorderMs`, state kept only for open windows (listeners with bytes adding up or a download's
- * window still open, IPs whose window is open), swept every 6 hours of log time.
+ * window still open, IPs whose window is open), swept every 6 hours of log time. Built for a month
+ * of events at over a million a second: nothing per event is keyed by a built string or allocated
+ * (see requests.ts, episodes.ts, listeners.ts, ip-gate.ts, reorder.ts).
  */
 import type { DownloadEvent } from '../events';
-import { IpGate, type Download } from './ip-gate';
-import { episodeMinimum } from './minimum';
+import { EpisodeTable } from './episodes';
+import { IpGate } from './ip-gate';
+import { ListenerTable } from './listeners';
 import type { PodcastWindow, Settings } from './options';
 import { ReorderBuffer } from './reorder';
-import { EXCLUSION_REASONS, type ExclusionReason, type EpisodeRequest, readRequest } from './requests';
-import { rows, listenerHash, type EpisodeTotals, type PodcastDownloadCount } from './totals';
-import { DAY_MS, finished, newListenerState, step, type ListenerState } from './windows';
+import { TimeParser } from './times';
+import { EXCLUSION_REASONS, type ExclusionReason, RequestReader } from './requests';
+import { addDownload, rows, type PodcastDownloadCount } from './totals';
+import { DAY_MS, step } from './windows';
 
 /** What was not counted, by reason. */
 export interface PodcastExclusions {
@@ -35,43 +39,49 @@ const SWEEP_MS = 6 * 3_600_000;
 const isEpisode = (e: DownloadEvent): boolean => e.kind === 'episode' || e.kind === 'public-episode';
 
 export class PodcastCounter {
-  private readonly listeners = new Map<string, ListenerState>();
-  private readonly episodes = new Map<string, EpisodeTotals>();
+  private readonly reader: RequestReader;
+  private readonly episodes: EpisodeTable;
+  private readonly listeners = new ListenerTable(SWEEP_MS);
   private readonly reasons = Object.fromEntries(EXCLUSION_REASONS.map((r) => [r, 0])) as Record<ExclusionReason, number>;
   private readonly tally = { under: 0 };
   private readonly gate: IpGate;
-  private readonly buffer: ReorderBuffer<{ t: number; e: DownloadEvent }>;
+  private readonly buffer: ReorderBuffer<DownloadEvent>;
+  /** Bound once: the buffer calls it for every event it lets out. */
+  private readonly processOne = (e: DownloadEvent, t: number): void => this.process(e, t);
   private now = -Infinity;
   private nextSweep = -Infinity;
+  private readonly times = new TimeParser();
 
   constructor(private readonly s: Settings) {
-    this.gate = new IpGate(s.maxUserAgents, s.maxDownloads, s.window, (d) => this.commit(d));
+    this.reader = new RequestReader(s);
+    this.episodes = new EpisodeTable(s);
+    this.gate = new IpGate(s.maxUserAgents, s.maxDownloads, s.window, addDownload);
     this.buffer = new ReorderBuffer(s.reorderMs);
   }
 
   /** Adds an event that may be up to `reorderMs` out of time order. */
   push(e: DownloadEvent): void {
     if (!isEpisode(e)) return;
-    const t = Date.parse(e.at);
+    const t = this.times.parse(e.at);
     if (Number.isNaN(t) || t < this.now) {
       this.exclude(Number.isNaN(t) ? 'bad-event' : 'late');
       return;
     }
-    this.buffer.push({ t, e });
-    for (let item = this.buffer.shift(this.buffer.floor); item; item = this.buffer.shift(this.buffer.floor)) this.process(item.e, item.t);
+    this.buffer.push(e, t);
+    this.buffer.drain(this.buffer.floor, this.processOne);
   }
 
   /** Adds an event known to be in time order (no buffering). */
   add(e: DownloadEvent): void {
-    if (isEpisode(e)) this.process(e, Date.parse(e.at));
+    if (isEpisode(e)) this.process(e, this.times.parse(e.at));
   }
 
   /** Lets out everything buffered, closes every window and returns the result. */
   finish(): PodcastCounts {
-    for (let item = this.buffer.shift(Infinity); item; item = this.buffer.shift(Infinity)) this.process(item.e, item.t);
+    this.buffer.drain(Infinity, this.processOne);
     this.sweep(Infinity);
     return {
-      episodes: rows(this.episodes.values()),
+      episodes: rows(this.episodes.all()),
       excluded: { requests: { ...this.reasons }, underMinimum: this.tally.under, tooManyPerIp: { ...this.gate.excluded } },
       window: this.s.window,
       redirects: this.s.countRedirects ? 'count-requests' : 'exclude',
@@ -79,53 +89,31 @@ export class PodcastCounter {
   }
 
   private process(e: DownloadEvent, t: number): void {
-    const r = readRequest(e, t, this.s);
-    if (typeof r === 'string' || t < this.now) {
-      this.exclude(typeof r === 'string' ? r : 'late');
+    const reason = this.reader.read(e, t);
+    if (reason !== null || t < this.now) {
+      this.exclude(reason ?? 'late');
       return;
     }
+    const r = this.reader.request;
     this.now = t;
     if (t >= this.nextSweep) this.sweep(t);
-    const episode = this.episode(r);
-    const key = `${r.episodeKey}\n${r.ip} ${r.userAgent}`;
-    let st = this.listeners.get(key);
-    if (st === undefined) {
-      st = newListenerState();
-      this.listeners.set(key, st);
-    }
+    const episode = this.episodes.find(r);
+    const client = r.client;
+    const address = this.listeners.address(client.truncated, client.address);
+    client.address = address;
+    const listener = this.listeners.listener(address, r.userAgent);
+    const st = this.listeners.state(listener, episode, t);
     if (!step(st, t, r.start, r.end, episode.minimum.bytes, this.s.window, this.tally)) return;
-    const d: Download = { episodeKey: r.episodeKey, listener: listenerHash(`${r.ip} ${r.userAgent}`), day: Math.floor(t / DAY_MS) };
-    this.gate.add(r.ip, r.userAgent, d, t, r.allowed);
+    this.gate.add(address, r.userAgent, episode, listener.hash, Math.floor(t / DAY_MS), t, client.allowed);
+    this.listeners.held(address);
   }
 
   private exclude(reason: ExclusionReason): void {
     this.reasons[reason] += 1;
   }
 
-  private episode(r: EpisodeRequest): EpisodeTotals {
-    let ep = this.episodes.get(r.episodeKey);
-    if (ep !== undefined && ep.minimum.bytes === null && r.size !== null) {
-      ep.minimum = episodeMinimum(this.s.episodeInfo?.(r.ref), r.size, this.s.minBytes); // the size became known
-    }
-    if (ep === undefined) {
-      const minimum = episodeMinimum(this.s.episodeInfo?.(r.ref), r.size, this.s.minBytes);
-      ep = { ref: r.ref, minimum, downloads: 0, days: new Map(), listeners: new Set() };
-      this.episodes.set(r.episodeKey, ep);
-    }
-    return ep;
-  }
-
-  private commit(d: Download): void {
-    const ep = this.episodes.get(d.episodeKey);
-    if (ep === undefined) return;
-    ep.downloads += 1;
-    ep.days.set(d.day, (ep.days.get(d.day) ?? 0) + 1);
-    ep.listeners.add(d.listener);
-  }
-
   private sweep(now: number): void {
-    for (const [key, st] of this.listeners) if (finished(st, now, this.tally)) this.listeners.delete(key);
-    this.gate.sweep(now);
+    this.listeners.sweep(now, this.tally, this.gate);
     this.nextSweep = now + SWEEP_MS;
   }
 }

@@ -36,6 +36,13 @@ export function listenerHash(key: string): number {
   return (h ^ (h >>> 30)) & 0x3fffffff;
 }
 
+/** Counts one committed download of `ep` by `listener` (its hash) on UTC day `day`. */
+export function addDownload(ep: EpisodeTotals, listener: number, day: number): void {
+  ep.downloads += 1;
+  ep.days.set(day, (ep.days.get(day) ?? 0) + 1);
+  ep.listeners.add(listener);
+}
+
 const order = (a: string | null, b: string | null): number => (a === b ? 0 : a === null || (b !== null && a < b) ? -1 : 1);
 
 /** The rows to return: episodes with downloads, sorted by station (null first), podcast, episode; days in date order. */

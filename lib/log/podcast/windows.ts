@@ -70,3 +70,8 @@ export function finished(st: ListenerState, now: number, tally: { under: number 
   if (st.spans !== null) tally.under += 1;
   return true;
 }
+
+/** The time from which `finished` is true if no request comes first. */
+export function deadline(st: ListenerState): number {
+  return st.spans === null ? st.countedUntil : Math.max(st.countedUntil, st.pendingSince + ASSEMBLY_MS);
+}
