@@ -17,6 +17,7 @@ import * as localFiles from './scenarios/local-files';
 import * as memoryMatrix from './scenarios/memory-matrix';
 import * as overhead from './scenarios/overhead';
 import * as podcastCounting from './scenarios/podcast-counting';
+import * as podcastFleet from './scenarios/podcast-fleet';
 import * as podcastPattern from './scenarios/podcast-pattern';
 import * as s3Accel from './scenarios/s3-accel';
 import * as s3Concurrency from './scenarios/s3-concurrency';
@@ -35,6 +36,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   's3-proxy-compare': s3ProxyCompare.run,
   'memory-matrix': memoryMatrix.run,
   'podcast-pattern': podcastPattern.run,
+  'podcast-fleet': podcastFleet.run,
   overhead: overhead.run,
   'podcast-counting': podcastCounting.run,
   'accel-reports': accelReports.run,

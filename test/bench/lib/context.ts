@@ -48,10 +48,10 @@ export interface BenchContext {
   proxy(env?: Record<string, string>): Promise<BenchChild>;
   /**
    * nginx with the library's config (nginxConfig, from the same storages as the app's `spec`) in
-   * front of `appPort`, plus a plain `location /direct/ { alias mediaRoot/; }` server on directUrl,
+   * front of `appPort` (several: an upstream of them all), plus a plain `location /direct/ { alias mediaRoot/; }` server on directUrl,
    * plus `extra` (more http-level config, e.g. another server block) when given.
    */
-  nginx(appPort: number, spec: ServerSpec, extra?: string, report?: NginxReportConfig): Promise<NginxInstance & { directUrl: string }>;
+  nginx(appPort: number | number[], spec: ServerSpec, extra?: string, report?: NginxReportConfig): Promise<NginxInstance & { directUrl: string }>;
   emit(m: Metric): void;
   log(msg: string): void;
   lines: Metric[];
@@ -163,7 +163,8 @@ export function createContext(scale: number, runDir: string): BenchContext {
     nginx: async (appPort, spec, extra, report) => {
       const [port, directPort] = [await freePort(), await freePort()];
       const { storages, client } = buildStorages(spec);
-      const generated = await nginxConfig({ listen: `127.0.0.1:${port}`, app: `127.0.0.1:${appPort}`, storages, report }).finally(() => client?.destroy());
+      const app = (Array.isArray(appPort) ? appPort : [appPort]).map((p) => `127.0.0.1:${p}`);
+      const generated = await nginxConfig({ listen: `127.0.0.1:${port}`, app, storages, report }).finally(() => client?.destroy());
       const config =
         `${generated}\n# benchmark baseline: the same files served by nginx directly\nserver {\n    listen 127.0.0.1:${directPort};\n` +
         `    server_tokens off;\n    location /direct/ { alias ${mediaRoot}/; }\n}\n${extra ?? ''}`;

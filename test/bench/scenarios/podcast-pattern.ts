@@ -17,17 +17,17 @@ import { metric } from '../lib/report';
 import { BENCH_STATION, type StationServerSpec } from '../lib/storages';
 
 const NAME = 'podcast-pattern';
-const LISTENERS = 50;
+export const LISTENERS = 50;
 const RANGE = MiB;
 const ROUNDS = 3;
 const USER_AGENT = 'AppleCoreMedia/1.0.0.21A329 (iPhone; U; CPU OS 17_0 like Mac OS X; en_us)';
 
-interface Latencies {
+export interface Latencies {
   small: number[]; // HEAD and bytes=0-1
   range: number[]; // the 1 MiB ranges
 }
 
-interface Pass {
+export interface Pass {
   requests: number;
   bytes: number;
   seconds: number;
@@ -75,7 +75,13 @@ async function listen(url: string, file: Fixture, verify: boolean, lat: Latencie
   return { requests, bytes };
 }
 
-async function pass(url: string, file: Fixture, listeners: number): Promise<Pass> {
+/**
+ * One pass: `listeners` podcast-app listeners at once on `url` (the first compares every byte).
+ *
+ * @example
+ * const p = await pass(`${nginx.url}/station/x/public/podcast/p1/episode/e1/download.mp3`, file, 50);
+ */
+export async function pass(url: string, file: Fixture, listeners: number): Promise<Pass> {
   const lat: Latencies = { small: [], range: [] };
   const errors: string[] = [];
   const t0 = performance.now();
