@@ -9,7 +9,10 @@ import session from 'express-session';
 import helmet from 'helmet';
 import morgan from 'morgan';
 import { Passport } from 'passport';
+import { Registry } from 'prom-client';
 import { createStationFiles, DOWNLOAD_LOG_FORMAT, registerMorganTokens, type DownloadEvent, type StationFiles } from '../lib';
+import { isLoopback } from '../lib/entry/http';
+import { stationFilesMetrics } from '../lib/entry/metrics';
 import { ApiKeyStrategy } from './auth/api-key-strategy';
 import { crossSiteGuard, trustedOrigins, type LoginLimitOptions } from './auth/guards';
 import { demoCatalog } from './catalog';
@@ -88,6 +91,8 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
   passport.deserializeUser((id: number, done) => void db.userById(id).then((user) => done(null, user ?? false), done));
 
   const history = trackedHistory(db);
+  const registry = new Registry();
+  const metrics = stationFilesMetrics({ registry });
   const files = createStationFiles<User>({
     // Dashboard users arrive with a session (passport.session() below); scripts with X-API-Key.
     // failWithError: a failed API key comes back to station-files, which answers 401 or calls onUnauthenticated.
@@ -107,6 +112,7 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
     // Station history, or the bounded refusals tables (see isStationHistory). A failed insert
     // (a duplicate id would be a bug) throws here and station-files reports it to onError.
     onDownload: (event) => history.record(event),
+    metrics,
     onError: (err) => void (guard.noteError(err) ?? reportError(err)),
   });
 
@@ -130,8 +136,13 @@ export async function createDemoApp(config: DemoConfig, options: DemoAppOptions 
   );
   // Forms and every other state-changing request: same site only (login CSRF included).
   app.use(crossSiteGuard(trustedOrigins(config.publicUrl, config.publicHosts)));
-  // Prometheus metrics of this instance go here (GET /metrics, before the database gate, so a
-  // scrape works while the database is down) once station-files provides them.
+  // Prometheus metrics of this instance, before the database gate (a scrape works while the
+  // database is down). Only for scrapers on this host: a request through nginx carries the
+  // client's address (trust proxy), so the public never sees them.
+  app.get('/metrics', async (req, res) => {
+    if (!isLoopback(req.ip ?? '')) return void res.status(404).type('text').send('Not Found\n');
+    res.type(registry.contentType).send(await registry.metrics());
+  });
   app.use('/static', express.static(path.join(__dirname, 'public'), { maxAge: '1h' }));
   // While the database is known to be down: 503 with a short reason (routes/unavailable.ts).
   app.use(guard.gate);

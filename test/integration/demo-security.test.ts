@@ -703,3 +703,21 @@ describe('history page: podcast exclusions by reason', () => {
     }
   });
 });
+
+describe('GET /metrics (Prometheus) on a demo instance', () => {
+  test('this host gets the exposition with the download counters; a client through the trusted proxy gets 404', async () => {
+    const app = await start();
+    try {
+      await request(`${app.base}/api/station/alpha/file/1/play`); // an anonymous 401: one counted request
+      await sleep(100);
+      const local = await request(`${app.base}/metrics`);
+      assert.equal(local.status, 200);
+      assert.match(String(local.headers['content-type']), /^text\/plain/);
+      assert.match(local.body.toString(), /^station_files_downloads_total\{kind="media",outcome="denied",delivery="none"\} 1$/m);
+      const outside = await request(`${app.base}/metrics`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+      assert.equal(outside.status, 404, 'through nginx (X-Forwarded-For from the trusted loopback proxy) the public never sees metrics');
+    } finally {
+      await app.stop();
+    }
+  });
+});
