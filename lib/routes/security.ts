@@ -44,7 +44,7 @@ function capture(middleware: SecurityMiddleware): HeaderCall[] | null {
   return ok ? calls : null;
 }
 
-/** A middleware that makes `calls` on each response. */
+/** A function that makes `calls` on a response. */
 function replay(calls: readonly HeaderCall[]): (res: ServerResponse) => void {
   return (res) => {
     for (const [name, value] of calls) {
