@@ -49,7 +49,7 @@ export interface NginxConfigOptions {
    * `proxy_next_upstream_tries`): only while nothing of its response has reached the client
    * (nginx never retries once it has started to send a response), and never for POST, PATCH or
    * LOCK (nginx's `non_idempotent` stays off: an upload is not sent twice). `false`: never.
-   * @default { when: ['error', 'timeout'], tries: 2 }
+   * @default { when: ['error', 'timeout', 'http_503'], tries: 2 }
    */
   nextUpstream?: NextUpstreamOptions | false;
 }
@@ -59,7 +59,10 @@ export type NextUpstreamCondition = 'error' | 'timeout' | 'invalid_header' | 'ht
 
 /** nginxConfig's `nextUpstream`. */
 export interface NextUpstreamOptions {
-  /** @default ['error', 'timeout'] (refused, reset or timed out before any response header) */
+  /**
+   * @default ['error', 'timeout', 'http_503'] (refused, reset or timed out before any response
+   * header, or a 503 such as an instance's while it drains)
+   */
   when?: readonly NextUpstreamCondition[];
   /** Servers tried per request, the first included (1–100). @default 2 */
   tries?: number;
@@ -140,7 +143,8 @@ function appServers(value: unknown): string[] {
 function nextUpstream(value: unknown): NormalizedNextUpstream | null {
   if (value === false) return null;
   const o = OptionsReader.of('nginxConfig', value, ['when', 'tries'], 'nextUpstream.');
-  const when = o.raw('when') ?? ['error', 'timeout'];
+  // http_503: an instance that is draining (files.close) answers 503; the next one takes the request.
+  const when = o.raw('when') ?? ['error', 'timeout', 'http_503'];
   if (!Array.isArray(when) || when.length === 0 || !when.every((c) => CONDITIONS.includes(c as NextUpstreamCondition)) || new Set(when).size !== when.length) {
     o.fail('when', `a non-empty list of ${CONDITIONS.join(', ')} (no repeats)`);
   }

@@ -1,5 +1,5 @@
 // The demo panel as a fleet (issue 14): two instances on one real PostgreSQL behind a real nginx
-// (nginxConfig({ app: [a, b] }), default nextUpstream: error timeout, 2 tries), local storage.
+// (nginxConfig({ app: [a, b] }), default nextUpstream: error timeout http_503, 2 tries), local storage.
 // (a) kill -9 of one instance under mixed load from 50 clients (HEAD, bytes=0-1, ranges, full
 // GETs, plus slow full downloads of the 31 MB recording), once with stream delivery and once with
 // X-Accel-Redirect hand-offs: no client sees a connection error or a 5xx (a request the dead
