@@ -52,6 +52,7 @@ export function truncateIp(ip: string): string {
  * isLoopback('203.0.113.5');      // false
  */
 export function isLoopback(ip: string): boolean {
+  if (isIP(ip) === 4) return ip.startsWith('127.'); // the common case, without building a SocketAddress
   const bare = ip
     .trim()
     .replace(/^\[(.*)\]$/, '$1')

@@ -1,9 +1,9 @@
 /** The file operations of one localStorage: stat, open and read, over keys resolved by LocalPaths. */
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { StorageError } from './errors';
 import { fileEtag, fileMeta, openFile, streamOf, type OpenFile } from './local-open';
-import type { LocalPaths } from './local-paths';
+import type { LocalPaths, Located } from './local-paths';
 import type { ObjectMeta, OpenOptions, ReadOptions, ReadResult } from './types';
 
 /** stat, open and read of the files under one root. */
@@ -17,13 +17,14 @@ export class LocalFiles {
    * const meta = await new LocalFiles(new LocalPaths('/srv/media')).stat('a.mp3');
    */
   async stat(key: string): Promise<ObjectMeta | null> {
-    const located = await this.paths.resolve(key);
-    if (!located) return null;
-    const stats = await stat(located.file).catch(() => null);
-    if (!stats?.isFile()) return null;
-    const meta = fileMeta(stats);
-    this.paths.remember(meta, key, located);
-    return meta;
+    return this.atPath(key, undefined, async (located) => {
+      // A real path's last part is never a symlink; lstat refuses one put there since.
+      const stats = await lstat(located.file).catch(() => null);
+      if (!stats?.isFile()) return null;
+      const meta = fileMeta(stats);
+      this.paths.remember(meta, key, located);
+      return meta;
+    });
   }
 
   /**
@@ -65,8 +66,21 @@ export class LocalFiles {
   }
 
   /** Opens the file a key names (where stat found it, when `meta` came from stat). */
-  private async openKey(key: string, meta?: ObjectMeta): Promise<OpenFile | null> {
+  private openKey(key: string, meta?: ObjectMeta): Promise<OpenFile | null> {
+    return this.atPath(key, meta, (located) => openFile(located.file));
+  }
+
+  /**
+   * Runs `use` on where the key is; when that came from the path cache and `use` found nothing
+   * there (the file was moved, deleted, or replaced by a symlink), resolves the key afresh once.
+   */
+  private async atPath<T>(key: string, meta: ObjectMeta | undefined, use: (located: Located) => Promise<T | null>): Promise<T | null> {
     const located = await this.paths.locate(key, meta);
-    return located && openFile(located.file);
+    if (!located) return null;
+    const found = await use(located);
+    if (found !== null || !located.cached) return found;
+    this.paths.forget(key);
+    const fresh = await this.paths.resolve(key);
+    return fresh && use(fresh);
   }
 }

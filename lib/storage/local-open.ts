@@ -1,5 +1,5 @@
 /** Opening a local file and streaming bytes of it, in constant memory, tied to an AbortSignal. */
-import { createReadStream, type Stats } from 'node:fs';
+import { constants, createReadStream, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { destroyOnAbort } from './abort';
@@ -34,13 +34,14 @@ export interface OpenFile {
 
 /**
  * Opens `file` for reading and stats the open descriptor (so metadata and bytes are of one
- * file); null when it cannot be opened or is not a regular file (the handle is then closed).
+ * file); null when it cannot be opened, is not a regular file (the handle is then closed), or
+ * its last part is a symlink (`file` is a real path: a symlink there was put there since).
  *
  * @example
  * const opened = await openFile('/srv/media/a.mp3'); // { handle, stats } or null
  */
 export async function openFile(file: string): Promise<OpenFile | null> {
-  const handle = await open(file, 'r').catch(() => null);
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0)).catch(() => null);
   if (!handle) return null;
   try {
     const stats = await handle.stat();

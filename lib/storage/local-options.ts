@@ -17,6 +17,14 @@ export interface LocalStorageOptions {
   accelPrefix?: string;
   /** `auto`: accel when `accelPrefix` is set, else stream. @default 'auto' */
   delivery?: DeliveryPreference;
+  /**
+   * Milliseconds a key's real path (symlinks resolved, checked to be inside `root`) is reused by
+   * later requests instead of resolving it again; the file is still stat'ed or opened on every
+   * request, and a key whose file is gone is resolved afresh. A symlink inside `root` re-pointed
+   * to another file inside `root` is followed within this time. 0 resolves every time.
+   * @default 1000
+   */
+  pathCacheMs?: number;
 }
 
 /** {@link LocalStorageOptions} validated: an absolute root, an accelPrefix without trailing slashes. */
@@ -24,24 +32,27 @@ export interface LocalSettings {
   root: string;
   accelPrefix?: string;
   delivery: DeliveryMode;
+  pathCacheMs: number;
 }
 
 const FACTORY = 'localStorage';
-const LOCAL_KEYS = ['root', 'accelPrefix', 'delivery'] as const;
+const LOCAL_KEYS = ['root', 'accelPrefix', 'delivery', 'pathCacheMs'] as const;
 
 /**
  * Validates {@link LocalStorageOptions} once, when localStorage is called: unknown keys are
  * refused, `root` is made absolute, `accelPrefix` must be an nginx location path (its trailing
- * slashes are dropped), and `delivery` must be a mode this storage can do.
+ * slashes are dropped), `delivery` must be a mode this storage can do, and `pathCacheMs` a whole
+ * number of milliseconds up to a minute.
  *
  * @example
  * readLocalOptions({ root: 'media', accelPrefix: '/internal/media/' })
- * // { root: '/srv/app/media', accelPrefix: '/internal/media', delivery: 'accel' }
+ * // { root: '/srv/app/media', accelPrefix: '/internal/media', delivery: 'accel', pathCacheMs: 1000 }
  */
 export function readLocalOptions(options: LocalStorageOptions): LocalSettings {
   const o = OptionsReader.of(FACTORY, options, LOCAL_KEYS);
   const root = o.string('root', /^[\s\S]+$/, 'a non-empty directory path', '');
   const accelPrefix = nginxLocation(o, 'accelPrefix');
   const delivery = resolveDelivery(FACTORY, o.raw('delivery') as DeliveryPreference | undefined, { accel: accelPrefix !== undefined, presign: false });
-  return { root: path.resolve(root), accelPrefix: accelPrefix?.replace(/\/+$/, ''), delivery };
+  const pathCacheMs = o.integer('pathCacheMs', { min: 0, max: 60_000 }, 1000);
+  return { root: path.resolve(root), accelPrefix: accelPrefix?.replace(/\/+$/, ''), delivery, pathCacheMs };
 }

@@ -34,8 +34,8 @@ export interface LocalStorage extends Storage {
  * const meta = await media.stat('station-1/media/song.mp3'); // { size, mtime, etag, ... } or null
  */
 export function localStorage(options: LocalStorageOptions): LocalStorage {
-  const { root, accelPrefix, delivery } = readLocalOptions(options);
-  const paths = new LocalPaths(root);
+  const { root, accelPrefix, delivery, pathCacheMs } = readLocalOptions(options);
+  const paths = new LocalPaths(root, pathCacheMs);
   const files = new LocalFiles(paths);
   const storage: LocalStorage = {
     kind: 'local',

@@ -285,7 +285,7 @@ describe('open() with the metadata stat() returned', () => {
       await writeFile(path.join(dir.dir, 'a.mp3'), 'AAAA');
       await writeFile(path.join(dir.dir, 'b.mp3'), 'BBBB');
       await symlink('a.mp3', path.join(dir.dir, 'current.mp3'));
-      const storage = localStorage({ root: dir.dir, accelPrefix: '/_m' });
+      const storage = localStorage({ root: dir.dir, accelPrefix: '/_m', pathCacheMs: 0 });
       const meta = await storage.stat('current.mp3');
       assert.ok(meta);
       await rm(path.join(dir.dir, 'current.mp3'));
@@ -296,6 +296,74 @@ describe('open() with the metadata stat() returned', () => {
     } finally {
       await dir.cleanup();
     }
+  });
+});
+
+describe("pathCacheMs: a key's real path reused across requests", () => {
+  it('follows a symlink re-pointed inside the root once the cache time has passed, not before', async () => {
+    const dir = await makeTempDir();
+    try {
+      await writeFile(path.join(dir.dir, 'a.mp3'), 'AAAA');
+      await writeFile(path.join(dir.dir, 'b.mp3'), 'BBBB');
+      await symlink('a.mp3', path.join(dir.dir, 'current.mp3'));
+      const storage = localStorage({ root: dir.dir, pathCacheMs: 300 });
+      assert.equal((await readAll(await storage.open('current.mp3', {}))).toString(), 'AAAA');
+      await rm(path.join(dir.dir, 'current.mp3'));
+      await symlink('b.mp3', path.join(dir.dir, 'current.mp3'));
+      assert.equal((await readAll(await storage.open('current.mp3', {}))).toString(), 'AAAA', 'within the cache time');
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal((await readAll(await storage.open('current.mp3', {}))).toString(), 'BBBB', 'after it');
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  it('resolves afresh at once when the remembered file is gone', async () => {
+    const dir = await makeTempDir();
+    try {
+      await writeFile(path.join(dir.dir, 'a.mp3'), 'AAAA');
+      await writeFile(path.join(dir.dir, 'b.mp3'), 'BBBBBB');
+      await symlink('a.mp3', path.join(dir.dir, 'current.mp3'));
+      const storage = localStorage({ root: dir.dir, accelPrefix: '/_m', pathCacheMs: 60_000 });
+      assert.equal((await storage.stat('current.mp3'))?.size, 4);
+      await rm(path.join(dir.dir, 'a.mp3'));
+      await rm(path.join(dir.dir, 'current.mp3'));
+      await symlink('b.mp3', path.join(dir.dir, 'current.mp3'));
+      const meta = await storage.stat('current.mp3');
+      assert.equal(meta?.size, 6);
+      assert.equal((await storage.accel?.('current.mp3', { meta: meta ?? undefined }))?.uri, '/_m.full/b.mp3');
+      assert.equal((await readAll(await storage.open('current.mp3', {}))).toString(), 'BBBBBB');
+      await rm(path.join(dir.dir, 'b.mp3'));
+      assert.equal(await storage.stat('current.mp3'), null);
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  it('never serves a file outside the root through a remembered path replaced by a symlink', async () => {
+    const dir = await makeTempDir();
+    try {
+      const inside = path.join(dir.dir, 'root');
+      await mkdir(inside);
+      await writeFile(path.join(dir.dir, 'secret.txt'), 'SECRET');
+      await writeFile(path.join(inside, 'show.mp3'), 'SHOW');
+      const storage = localStorage({ root: inside, pathCacheMs: 60_000 });
+      assert.equal((await storage.stat('show.mp3'))?.size, 4);
+      await rm(path.join(inside, 'show.mp3'));
+      await symlink(path.join(dir.dir, 'secret.txt'), path.join(inside, 'show.mp3'));
+      assert.equal(await storage.stat('show.mp3'), null, 'stat');
+      await assert.rejects(storage.open('show.mp3', {}), storageCode('not-found'));
+      assert.ok(storage.read);
+      assert.equal(await storage.read('show.mp3', {}), null, 'read');
+    } finally {
+      await dir.cleanup();
+    }
+  });
+
+  it('is validated: a whole number of milliseconds up to a minute', () => {
+    assert.throws(() => localStorage({ root: '/srv', pathCacheMs: -1 }), /^TypeError: localStorage: pathCacheMs /);
+    assert.throws(() => localStorage({ root: '/srv', pathCacheMs: 60_001 }), /^TypeError: localStorage: pathCacheMs /);
+    assert.throws(() => localStorage({ root: '/srv', pathCacheMs: 1.5 }), /^TypeError: localStorage: pathCacheMs /);
   });
 });
 
