@@ -54,9 +54,13 @@ function rssCall(url: string, method: 'GET' | 'POST'): Promise<RssReport> {
   });
 }
 
-/** Starts `test/bench/<script>` with Node (`--expose-gc`, tsx's CommonJS hook) and `env` added. */
+/**
+ * Starts `test/bench/<script>` with Node (`--expose-gc`, tsx's CommonJS hook, and the flags in
+ * BENCH_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the servers) and `env` added.
+ */
 export async function startChild(label: string, script: string, env: Record<string, string>): Promise<BenchChild> {
-  const child = spawn(process.execPath, ['--expose-gc', '--require', 'tsx/cjs', path.join(REPO_ROOT, 'test', 'bench', script)], {
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, ['--expose-gc', ...extra, '--require', 'tsx/cjs', path.join(REPO_ROOT, 'test', 'bench', script)], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],

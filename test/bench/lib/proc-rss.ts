@@ -55,3 +55,21 @@ export function procPeak(pids: number[]): ProcPeak {
     },
   };
 }
+
+/**
+ * CPU seconds (user + system) that processes have used since they started, from
+ * /proc/<pid>/stat (clock ticks of 1/100 s, Linux's USER_HZ); NaN where unreadable.
+ */
+export function procCpuSeconds(pids: number[]): number {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name (which may hold spaces) start at index 2 of `state …`.
+      const rest = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()?.split(' ') ?? [];
+      sum += (Number(rest[11]) + Number(rest[12])) / 100;
+    } catch {
+      return Number.NaN;
+    }
+  }
+  return pids.length ? sum : Number.NaN;
+}

@@ -17,6 +17,8 @@ export interface RssReport {
   /** Kernel peak RSS (VmHWM) since the reset, bytes; null where /proc is unavailable. */
   hwm: number | null;
   samples: number;
+  /** CPU seconds the process used since the reset (user + system). */
+  cpuSeconds: number;
   /** Counts of `outcome/delivery` of the requests served (library server only). */
   outcomes: Record<string, number>;
 }
@@ -51,6 +53,7 @@ export function startRssSampler(intervalMs = 50): RssSampler {
   let baseline = rss();
   let peak = baseline;
   let samples = 0;
+  let cpuAtReset = process.cpuUsage();
   const outcomes: Record<string, number> = {};
   const sample = (): number => {
     const now = rss();
@@ -63,7 +66,9 @@ export function startRssSampler(intervalMs = 50): RssSampler {
   const report = (): RssReport => {
     const now = sample();
     const hwm = kernelHwm();
-    return { rss: now, baseline, peak: Math.max(peak, hwm ?? 0), sampledPeak: peak, hwm, samples, outcomes: { ...outcomes } };
+    const cpu = process.cpuUsage(cpuAtReset);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    return { rss: now, baseline, peak: Math.max(peak, hwm ?? 0), sampledPeak: peak, hwm, samples, cpuSeconds, outcomes: { ...outcomes } };
   };
   const reset = async (): Promise<RssReport> => {
     globalThis.gc?.();
@@ -71,6 +76,7 @@ export function startRssSampler(intervalMs = 50): RssSampler {
     baseline = rss();
     peak = baseline;
     samples = 0;
+    cpuAtReset = process.cpuUsage();
     resetKernelHwm();
     for (const k of Object.keys(outcomes)) delete outcomes[k];
     return report();

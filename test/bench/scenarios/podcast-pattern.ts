@@ -13,6 +13,7 @@ import { deterministicRange } from '../../support/s3';
 import { get, percentile } from '../lib/client';
 import { MiB, type BenchContext, type Fixture } from '../lib/context';
 import { settledLineCount } from '../lib/logfile';
+import { nginxWorkers, procCpuSeconds } from '../lib/proc-rss';
 import { metric } from '../lib/report';
 import { BENCH_STATION, type StationServerSpec } from '../lib/storages';
 
@@ -33,7 +34,12 @@ export interface Pass {
   seconds: number;
   errors: string[];
   lat: Latencies;
+  /** CPU seconds used during the pass by the app server, nginx's workers and this client process. */
+  cpu: { app: number; nginx: number; client: number };
 }
+
+/** Reads the CPU seconds the three parties have used so far. */
+export type CpuProbe = () => Promise<{ app: number; nginx: number; client: number }>;
 
 /** One listener: HEAD, bytes=0-1, then every RANGE-sized range in order. Returns requests made. */
 async function listen(url: string, file: Fixture, verify: boolean, lat: Latencies, errors: string[]): Promise<{ requests: number; bytes: number }> {
@@ -81,13 +87,17 @@ async function listen(url: string, file: Fixture, verify: boolean, lat: Latencie
  * @example
  * const p = await pass(`${nginx.url}/station/x/public/podcast/p1/episode/e1/download.mp3`, file, 50);
  */
-export async function pass(url: string, file: Fixture, listeners: number): Promise<Pass> {
+export async function pass(url: string, file: Fixture, listeners: number, cpuProbe?: CpuProbe): Promise<Pass> {
   const lat: Latencies = { small: [], range: [] };
   const errors: string[] = [];
+  const cpu0 = await cpuProbe?.();
   const t0 = performance.now();
   const done = await Promise.all(Array.from({ length: listeners }, (_v, i) => listen(url, file, i === 0, lat, errors)));
   const seconds = (performance.now() - t0) / 1000;
+  const cpu1 = await cpuProbe?.();
+  const used = (k: 'app' | 'nginx' | 'client'): number => (cpu0 && cpu1 ? cpu1[k] - cpu0[k] : Number.NaN);
   return {
+    cpu: { app: used('app'), nginx: used('nginx'), client: used('client') },
     requests: done.reduce((a, d) => a + d.requests, 0),
     bytes: done.reduce((a, d) => a + d.bytes, 0),
     seconds,
@@ -108,6 +118,11 @@ export async function run(ctx: BenchContext): Promise<void> {
   };
   const app = await ctx.stationServer('station-files (podcasts)', spec);
   const nginx = await ctx.nginx(Number(new URL(app.url).port), { storages: spec.storages });
+  const workers = nginxWorkers(nginx.dir);
+  const cpuProbe: CpuProbe = async () => {
+    const own = process.cpuUsage();
+    return { app: (await app.rss()).cpuSeconds, nginx: procCpuSeconds(workers), client: (own.user + own.system) / 1e6 };
+  };
   try {
     const arms = [
       { name: 'enclosure via accel', url: `${nginx.url}/station/${BENCH_STATION}/public/podcast/p1/episode/e1/download.mp3`, passes: [] as Pass[] },
@@ -123,7 +138,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (let k = 0; k < arms.length; k++) {
         const arm = arms[(k + round) % arms.length]!;
-        const p = await pass(arm.url, file, LISTENERS);
+        const p = await pass(arm.url, file, LISTENERS, cpuProbe);
         arm.passes.push(p);
         if (arm === arms[0]) sent += p.requests;
         ctx.log(
@@ -144,6 +159,8 @@ export async function run(ctx: BenchContext): Promise<void> {
           99,
         ),
         errors: passes.reduce((a, p) => a + p.errors.length, 0),
+        // CPU milliseconds per request, over every round
+        cpu: (k: 'app' | 'nginx' | 'client') => (1000 * passes.reduce((a, p) => a + p.cpu[k], 0)) / passes.reduce((a, p) => a + p.requests, 0),
       };
     };
     const [a, d] = [stats(arms[0]!.passes), stats(arms[1]!.passes)];
@@ -152,6 +169,7 @@ export async function run(ctx: BenchContext): Promise<void> {
     ctx.emit(metric(NAME, 'p50_latency', a.p50, 'ms', { baseline: d.p50 }));
     ctx.emit(metric(NAME, 'p99_latency_head_and_probe', a.p99Small, 'ms', { baseline: d.p99Small }));
     ctx.emit(metric(NAME, 'throughput', a.mbps, 'MB/s', { baseline: d.mbps }));
+    for (const k of ['app', 'nginx', 'client'] as const) ctx.emit(metric(NAME, `cpu_ms_per_request_${k}`, a.cpu(k), 'ms', { baseline: d.cpu(k) }));
     ctx.emit(metric(NAME, 'errors', a.errors, 'count', { baseline: d.errors, target: { on: 'value', op: '==', limit: 0 } }));
     const logged = await settledLineCount(logFile);
     ctx.log(`  download events logged: ${logged} for ${sent} requests to the enclosure route`);
