@@ -2,11 +2,13 @@
  * Transparent upstream resume: when a storage body fails mid-stream (connection reset, idle
  * timeout while a slow client held the stream back), read on from the next byte not yet passed
  * downstream, pinned to the same object version, so the client sees one uninterrupted response.
+ * Slow clients are served in windows: a bounded range read into memory at once (its connection
+ * back in the pool within milliseconds), then handed on as the client takes it.
  */
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OptionsReader } from '../options/reader';
-import { isStorageError } from './errors';
+import { isStorageError, StorageError } from './errors';
 
 /** How often and how patiently to resume. */
 export interface ResumeOptions {
@@ -29,10 +31,25 @@ export interface ResumeOptions {
    * 32 KiB/s of real downloading. 0: only consumers that pulled nothing. @default 32768
    */
   slowBelowBytesPerSecond?: number;
+  /**
+   * The window: a download starts (and a released one goes on) by reading ranges of this many
+   * bytes, each read into memory at once, so its storage connection goes back to the pool in
+   * milliseconds instead of waiting on the client. A client that takes a window at 1 MiB/s or
+   * faster gets twice as much next time; past 8 windows' worth it gets one open-ended read (as
+   * with 0). Costs one storage request per window for a slow listener (128 KiB: one every 8 s
+   * at 128 kbit/s) and at most 8 windows of memory per download. 0: one open-ended read per
+   * download, released only by the release period. @default 131072
+   */
+  windowBytes?: number;
 }
 
 /** The keys of {@link ResumeOptions}; any other key is refused. */
-export const RESUME_KEYS = ['attempts', 'backoffMs', 'releaseAfterMs', 'slowBelowBytesPerSecond'] as const;
+export const RESUME_KEYS = ['attempts', 'backoffMs', 'releaseAfterMs', 'slowBelowBytesPerSecond', 'windowBytes'] as const;
+
+/** The rate at which a consumer counts as fast: its next window doubles. */
+const FAST_BYTES_PER_SECOND = 1024 * 1024;
+/** Windows grow to at most this many times `windowBytes`; beyond, one open-ended read. */
+export const MAX_WINDOWS = 8;
 
 /**
  * Reads {@link ResumeOptions} with the reader's factory and path in every message, so a bad
@@ -47,6 +64,7 @@ export function readResume(o: OptionsReader): Required<ResumeOptions> {
     backoffMs: o.integer('backoffMs', { min: 0, max: 60_000 }, 200),
     releaseAfterMs: o.integer('releaseAfterMs', { min: 0, max: 2_147_483_647 }, 5000),
     slowBelowBytesPerSecond: o.integer('slowBelowBytesPerSecond', { min: 0, max: Number.MAX_SAFE_INTEGER }, 32 * 1024),
+    windowBytes: o.integer('windowBytes', { min: 0, max: 16 * 1024 * 1024 }, 128 * 1024),
   };
 }
 
@@ -54,14 +72,17 @@ export function readResume(o: OptionsReader): Required<ResumeOptions> {
  * Validates {@link ResumeOptions} once, as the `resume` option of `factory` (unknown keys refused).
  *
  * @example
- * normalizeResume({ attempts: 2 }, 'myStorage') // { attempts: 2, backoffMs: 200, releaseAfterMs: 5000, slowBelowBytesPerSecond: 32768 }
+ * normalizeResume({ attempts: 2 }, 'myStorage') // { attempts: 2, backoffMs: 200, releaseAfterMs: 5000, slowBelowBytesPerSecond: 32768, windowBytes: 131072 }
  */
 export function normalizeResume(options: ResumeOptions | undefined, factory: string): Required<ResumeOptions> {
   return readResume(OptionsReader.of(factory, options, RESUME_KEYS, 'resume.'));
 }
 
-/** Reopens the object from `offset` bytes after the original start (same version). */
-export type Reopen = (offset: number) => Promise<Readable>;
+/**
+ * Reopens the object from `offset` bytes after the original start (same version): to the end of
+ * the original span, or at most `length` bytes of it when given (a window).
+ */
+export type Reopen = (offset: number, length?: number) => Promise<Readable>;
 
 /**
  * The release timer of one resumable body, and the counters it reads: one timer, re-armed once
@@ -105,15 +126,59 @@ class ReleaseWatch {
 }
 
 /**
+ * Reads a window at the storage's pace, whatever the consumer's: chunks are queued as they come
+ * (at most the window: a body longer than asked for fails, so a storage that ignored the range
+ * cannot fill the memory) and handed out as the consumer takes them, the first one at once.
+ */
+async function* windowChunks(body: Readable, length: number, counted: { bytes: number }): AsyncGenerator<Buffer> {
+  const queue: Buffer[] = [];
+  let done = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const poke = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  body.on('data', (chunk: Buffer) => {
+    counted.bytes += chunk.length;
+    if (counted.bytes > length) {
+      failure = new StorageError('unavailable', `the storage sent more than the ${length} bytes asked for`);
+      body.destroy();
+    } else queue.push(chunk);
+    poke();
+  });
+  body.once('end', () => {
+    done = true;
+    poke();
+  });
+  body.once('error', (err) => {
+    failure ??= err;
+    poke();
+  });
+  body.once('close', () => {
+    if (!done) failure ??= new StorageError('unavailable', 'the storage closed the body early');
+    poke();
+  });
+  for (;;) {
+    const chunk = queue.shift();
+    if (chunk) yield chunk;
+    else if (failure !== undefined) throw failure;
+    else if (done) return;
+    else await new Promise<void>((resolve) => (wake = resolve));
+  }
+}
+
+/**
  * Wraps a body so that failures are resumed with `reopen(bytesAlreadyPassedOn)`. Aborts (the
  * signal) are never resumed, and a reopen that fails (object changed: If-Match) ends the stream
  * with that error, so bytes of two versions are never mixed. A consumer that stops pulling, or
  * pulls below `slowBelowBytesPerSecond`, has the storage connection released every
- * `releaseAfterMs`; its next pull reopens from the next byte.
+ * `releaseAfterMs`; it then goes on in windows of `windowBytes` (see {@link ResumeOptions}).
+ * With `firstWindow`, `first` is itself a window of that many bytes (fewer: the span's end).
  *
  * @example
  * const options = normalizeResume({ attempts: 3, backoffMs: 200 }, 'myStorage');
- * const body = resumable(first, (offset) => getRange(start + offset, end), options, signal);
+ * const body = resumable(first, (offset, length) => getRange(start + offset, length), options, signal);
  */
 export function resumable(
   first: Readable,
@@ -121,26 +186,30 @@ export function resumable(
   options: Required<ResumeOptions>,
   signal?: AbortSignal,
   onResume?: (attempt: number, offset: number, cause: unknown) => void,
+  firstWindow?: number,
 ): Readable {
-  if (options.attempts === 0 && options.releaseAfterMs === 0) return first;
+  if (options.attempts === 0 && options.releaseAfterMs === 0 && !firstWindow) return first;
   let current = first;
   let closed = false;
   let attempt = 0;
   let released = false;
+  // > 0: `current` is a window of this many bytes, read into memory before it is passed on.
+  let window = firstWindow ?? 0;
   const watch = new ReleaseWatch(options, () => {
     released = true;
     current.destroy();
   });
+  const next = (): Promise<Readable> => reopen(watch.passed, window > 0 ? window : undefined);
   /** Backs off and reopens until a reopen works; a storage that is still down costs an attempt. */
-  async function reopenWithRetries(cause: unknown, passed: number): Promise<Readable> {
+  async function reopenWithRetries(cause: unknown): Promise<Readable> {
     let last = cause;
     for (;;) {
       if (closed || signal?.aborted || attempt >= options.attempts) throw last;
       attempt += 1;
-      onResume?.(attempt, passed, last);
+      onResume?.(attempt, watch.passed, last);
       await sleep(options.backoffMs * 2 ** (attempt - 1), undefined, { signal });
       try {
-        return await reopen(passed);
+        return await next();
       } catch (err) {
         // Only an unreachable storage is worth another try: a changed or vanished object, or
         // an abort, ends the response (never bytes of two versions).
@@ -150,9 +219,32 @@ export function resumable(
     }
   }
 
+  /** One window: read at the storage's pace, handed on at the consumer's; sizes the next one. */
+  async function* passWindow(): AsyncGenerator<Buffer, 'end' | 'more'> {
+    const counted = { bytes: 0 };
+    let handedAt = 0;
+    for await (const chunk of windowChunks(current, window, counted)) {
+      handedAt ||= performance.now();
+      watch.passed += chunk.length;
+      yield chunk;
+    }
+    if (counted.bytes < window) return 'end'; // the span's end came first
+    const seconds = Math.max(0.001, (performance.now() - handedAt) / 1000);
+    window = counted.bytes / seconds >= FAST_BYTES_PER_SECOND ? window * 2 : options.windowBytes;
+    if (window > MAX_WINDOWS * options.windowBytes) window = 0;
+    return 'more';
+  }
+
   async function* generate(): AsyncGenerator<Buffer> {
     for (;;) {
       try {
+        if (window > 0) {
+          if ((yield* passWindow()) === 'end') return;
+          if (closed || signal?.aborted) return;
+          current = await next();
+          watch.restart();
+          continue;
+        }
         for await (const chunk of current) {
           watch.passed += (chunk as Buffer).length;
           // While the consumer is not pulling (a full socket to a slow client), the timer may
@@ -163,14 +255,18 @@ export function resumable(
         }
         if (!released) return;
       } catch (err) {
-        if (!released) current = await reopenWithRetries(err, watch.passed);
+        if (!released) {
+          current = await reopenWithRetries(err);
+          continue;
+        }
       }
       if (released) {
         released = false;
         if (closed || signal?.aborted) return;
-        current = await reopen(watch.passed).catch((err: unknown) => {
+        window = options.windowBytes; // a slow consumer: windows from now on (0: open-ended again)
+        current = await next().catch((err: unknown) => {
           if (!isStorageError(err) || err.code !== 'unavailable') throw err;
-          return reopenWithRetries(err, watch.passed);
+          return reopenWithRetries(err);
         });
         watch.restart();
       }

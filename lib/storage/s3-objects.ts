@@ -10,7 +10,7 @@ import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput } from
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StorageError } from './errors';
 import { keySegments } from './keys';
-import { resumable } from './resume';
+import { MAX_WINDOWS, resumable } from './resume';
 import { bodyOf, discardBody, getMeta, headMeta, statusOf, toStorageError } from './s3-responses';
 import type { S3Settings } from './s3-options';
 import type { ObjectMeta, OpenOptions, PresignOptions, ReadOptions, ReadResult } from './types';
@@ -26,6 +26,8 @@ interface Pin extends Span {
   objectKey: string;
   ifMatch: string;
   signal?: AbortSignal;
+  /** The first GetObject asked for a window of this many bytes of the span (see firstRead). */
+  window?: number;
 }
 
 /** stat, open, read and presign over the bucket and prefix of validated {@link S3Settings}. */
@@ -63,11 +65,25 @@ export class S3Objects {
   async open(key: string, opts: OpenOptions): Promise<Readable> {
     const Key = this.objectKey(key);
     if (Key === null) throw new StorageError('not-found', 'invalid key');
-    const first = await this.get(Key, opts.range, opts);
-    if (!opts.ifMatch) return first;
+    if (!opts.ifMatch) return this.get(Key, opts.range, opts);
     const start = opts.range?.start ?? 0;
     const end = opts.range?.end ?? (opts.meta ? opts.meta.size - 1 : undefined);
-    return this.pinned(first, { key, objectKey: Key, start, end, ifMatch: opts.ifMatch, signal: opts.signal });
+    const first = this.firstRead({ start, end });
+    const body = await this.get(Key, first.window === undefined ? opts.range : first.span, opts);
+    return this.pinned(body, { key, objectKey: Key, start, end, ifMatch: opts.ifMatch, signal: opts.signal, window: first.window });
+  }
+
+  /**
+   * The first GetObject of a span: the span itself when it fits in the largest window (read at
+   * S3's pace, the connection freed at once), else its first window (`resume.windowBytes`);
+   * `window` undefined: windows are off, the span is read open-ended.
+   */
+  private firstRead(span: Span): { span: Span; window?: number } {
+    const w = this.settings.resume.windowBytes;
+    const length = span.end === undefined ? Number.POSITIVE_INFINITY : span.end - span.start + 1;
+    if (w === 0 || length <= 0) return { span };
+    if (length <= MAX_WINDOWS * w) return { span, window: length };
+    return { span: { start: span.start, end: span.start + w - 1 }, window: w };
   }
 
   /**
@@ -81,9 +97,10 @@ export class S3Objects {
   async read(key: string, opts: ReadOptions): Promise<ReadResult | null> {
     const Key = this.objectKey(key);
     if (Key === null) return null;
+    const first = this.firstRead(opts.range ?? { start: 0 });
     let out: GetObjectCommandOutput;
     try {
-      out = await this.send(Key, opts.range, { signal: opts.signal });
+      out = await this.send(Key, first.window === undefined ? opts.range : first.span, { signal: opts.signal });
     } catch (err) {
       return this.readFailed(key, err, opts.signal);
     }
@@ -92,9 +109,22 @@ export class S3Objects {
       discardBody(out);
       return this.metaOnly(key, opts.signal);
     }
+    const pin = { key, objectKey: Key, ifMatch: found.meta.etag, signal: opts.signal };
+    if (first.window !== undefined) {
+      // A window of the span: the answer must be that window (else planned afresh from metadata).
+      const size = found.meta.size;
+      const start = opts.range?.start ?? 0;
+      const end = Math.min(opts.range?.end ?? size - 1, size - 1);
+      const got = found.range;
+      if (!got || got.start !== start || got.end - got.start + 1 > first.window) {
+        discardBody(out);
+        return this.metaOnly(key, opts.signal);
+      }
+      const body = this.pinned(bodyOf(out, opts.signal), { ...pin, start, end, window: first.window });
+      return { meta: found.meta, range: opts.range ? { start, end } : null, body };
+    }
     const { start, end } = found.range ?? { start: 0, end: found.meta.size - 1 };
-    const pin = { key, objectKey: Key, start, end, ifMatch: found.meta.etag, signal: opts.signal };
-    return { ...found, body: this.pinned(bodyOf(out, opts.signal), pin) };
+    return { ...found, body: this.pinned(bodyOf(out, opts.signal), { ...pin, start, end }) };
   }
 
   /**
@@ -136,14 +166,15 @@ export class S3Objects {
   /** Wraps a body so failures and slow-client releases re-read from the next byte, same version. */
   private pinned(first: Readable, pin: Pin): Readable {
     const { resume, onResume } = this.settings;
-    if (resume.attempts === 0 && resume.releaseAfterMs === 0) return first;
     const { key, start, end, signal } = pin;
-    const reopen = (offset: number): Promise<Readable> =>
-      end !== undefined && start + offset > end
-        ? Promise.resolve(Readable.from([]))
-        : this.get(pin.objectKey, { start: start + offset, end }, { ifMatch: pin.ifMatch, signal });
+    const reopen = (offset: number, length?: number): Promise<Readable> => {
+      const from = start + offset;
+      if (end !== undefined && from > end) return Promise.resolve(Readable.from([]));
+      const to = length === undefined ? end : Math.min(end ?? Number.MAX_SAFE_INTEGER, from + length - 1);
+      return this.get(pin.objectKey, { start: from, end: to }, { ifMatch: pin.ifMatch, signal });
+    };
     const report = onResume && ((attempt: number, offset: number, cause: unknown): void => onResume({ key, attempt, offset: start + offset, cause }));
-    return resumable(first, reopen, resume, signal, report);
+    return resumable(first, reopen, resume, signal, report, pin.window);
   }
 
   /** One GetObject of an explicit range (or the whole object), failures mapped to StorageError. */

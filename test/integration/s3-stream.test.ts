@@ -132,14 +132,15 @@ describe('HEAD and conditionals', () => {
 });
 
 describe('S3 requests per download', () => {
-  /** Counts the S3 commands `client` sends while `fn` runs. */
-  async function commandsDuring(fn: () => Promise<void>): Promise<Record<string, number>> {
+  /** Counts the S3 commands `client` sends while `fn` runs (and keeps each GetObject's Range). */
+  async function commandsDuring(fn: () => Promise<void>, ranges: (string | undefined)[] = []): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     const name = `count-${Math.random()}`;
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const command = String(context.commandName);
         counts[command] = (counts[command] ?? 0) + 1;
+        if (command === 'GetObjectCommand') ranges.push((args.input as { Range?: string }).Range);
         return next(args);
       },
       { step: 'initialize', name },
@@ -152,13 +153,30 @@ describe('S3 requests per download', () => {
     return counts;
   }
 
-  test('a plain GET, the podcast probe and a seek each cost one GetObject and no HeadObject', async () => {
-    for (const headers of [{}, { range: 'bytes=0-1' }, { range: `bytes=${BIG - MiB}-` }]) {
+  test('a plain GET, the podcast probe and a seek need no HeadObject: their first GetObject carries the metadata and at most a window', async () => {
+    const window = 128 * 1024;
+    const cases = [
+      { headers: {}, first: `bytes=0-${window - 1}` },
+      { headers: { range: 'bytes=0-1' }, first: 'bytes=0-1' },
+      { headers: { range: `bytes=${BIG - MiB}-` }, first: `bytes=${BIG - MiB}-${BIG - MiB + window - 1}` },
+    ];
+    for (const { headers, first } of cases) {
+      const ranges: (string | undefined)[] = [];
       const counts = await commandsDuring(async () => {
         const r = await requestHash(`${app.url}/s3/show.bin`, { headers });
         assert.equal(r.complete, true);
-      });
-      assert.deepEqual(counts, { GetObjectCommand: 1 }, JSON.stringify(headers));
+      }, ranges);
+      assert.equal(counts.HeadObjectCommand, undefined, JSON.stringify(headers));
+      assert.equal(ranges[0], first, JSON.stringify(headers));
+      // Then each read goes on where the last one ended: windows of at most 1 MiB (a fast reader's
+      // grow: 128 KiB, 256, 512, 1 MiB), and at most one longer read, to the end, last.
+      const spans = ranges.map((r) => /^bytes=(\d+)-(\d*)$/.exec(r ?? '')).map((m) => ({ start: Number(m?.[1]), end: m?.[2] ? Number(m[2]) : null }));
+      for (let i = 1; i < spans.length; i++) {
+        const [prev, cur] = [spans[i - 1]!, spans[i]!];
+        assert.equal(cur.start, (prev.end ?? Number.NaN) + 1, `contiguous: ${ranges.join(', ')}`);
+        const window = cur.end !== null && cur.end - cur.start + 1 <= MiB;
+        if (!window) assert.equal(i, spans.length - 1, `the read to the end is the last: ${ranges.join(', ')}`);
+      }
     }
   });
 

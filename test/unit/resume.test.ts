@@ -10,11 +10,12 @@ import { normalizeResume, resumable, type Reopen, type ResumeOptions } from '../
 const KiB = 1024;
 const OBJECT = Buffer.from(Array.from({ length: 96 * KiB }, (_, i) => (i * 7 + 3) % 256));
 
-/** The object from `offset`, in 4 KiB chunks, like a storage body; every one handed out is kept. */
-function memorySource(opened: Readable[], offset: number): Readable {
+/** `object` from `offset` (at most `length` bytes), in 4 KiB chunks, like a storage body; every one handed out is kept. */
+function memorySource(opened: Readable[], offset: number, length?: number, object: Buffer = OBJECT): Readable {
+  const stop = Math.min(object.length, offset + (length ?? object.length));
   const body = Readable.from(
     (function* chunks() {
-      for (let at = offset; at < OBJECT.length; at += 4 * KiB) yield OBJECT.subarray(at, Math.min(at + 4 * KiB, OBJECT.length));
+      for (let at = offset; at < stop; at += 4 * KiB) yield object.subarray(at, Math.min(at + 4 * KiB, stop));
     })(),
     { objectMode: false },
   );
@@ -24,8 +25,10 @@ function memorySource(opened: Readable[], offset: number): Readable {
 
 interface Run {
   body: Buffer;
-  /** Offsets the wrapper reopened from (each one a released or failed connection). */
+  /** Offsets the wrapper reopened from (each one a released or failed connection, or a window). */
   reopens: number[];
+  /** The length each reopen asked for (undefined: to the end). */
+  lengths: (number | undefined)[];
   opened: Readable[];
   error?: Error;
 }
@@ -37,9 +40,11 @@ interface Run {
 function consume(options: ResumeOptions, read: { bytes: number; everyMs: number; pauseAt?: number; pauseMs?: number }, reopenWith?: Reopen): Promise<Run> {
   const opened: Readable[] = [];
   const reopens: number[] = [];
-  const reopen: Reopen = async (offset) => {
+  const lengths: (number | undefined)[] = [];
+  const reopen: Reopen = async (offset, length) => {
     reopens.push(offset);
-    return reopenWith ? reopenWith(offset) : memorySource(opened, offset);
+    lengths.push(length);
+    return reopenWith ? reopenWith(offset) : memorySource(opened, offset, length);
   };
   const wrapper = resumable(memorySource(opened, 0), reopen, normalizeResume(options, 'test'));
   const chunks: Buffer[] = [];
@@ -48,7 +53,7 @@ function consume(options: ResumeOptions, read: { bytes: number; everyMs: number;
   return new Promise((resolve) => {
     const finish = (error?: Error): void => {
       clearInterval(timer);
-      resolve({ body: Buffer.concat(chunks), reopens, opened, error });
+      resolve({ body: Buffer.concat(chunks), reopens, lengths, opened, error });
     };
     const timer = setInterval(() => {
       if (paused) return;
@@ -80,6 +85,10 @@ describe('resumable: giving the storage connection back', () => {
     assert.ok(
       run.reopens.every((o, i) => o > (run.reopens[i - 1] ?? 0)),
       'each reopen starts further on',
+    );
+    assert.ok(
+      run.lengths.every((n) => n === 128 * KiB),
+      `once released, it goes on in windows of windowBytes (asked: ${run.lengths.join(', ')})`,
     );
     assert.ok(
       run.opened.every((b) => b.destroyed),
@@ -117,9 +126,98 @@ describe('resumable: giving the storage connection back', () => {
   });
 });
 
+describe('resumable: windows', () => {
+  const BIG = Buffer.from(Array.from({ length: 4 * 1024 * KiB }, (_, i) => (i * 13 + 5) % 251));
+
+  /** Reads the wrapper of a first window of `first` bytes of `object`; `slow`: 1 KiB every 10 ms, else flowing. */
+  async function windows(object: Buffer, windowBytes: number, first: number, slow: boolean, firstBody?: Readable) {
+    const opened: Readable[] = [];
+    const asked: [number, number | undefined][] = [];
+    const reopen: Reopen = async (offset, length) => {
+      asked.push([offset, length]);
+      return memorySource(opened, offset, length, object);
+    };
+    const options = normalizeResume({ windowBytes, attempts: 0, releaseAfterMs: 0 }, 'test');
+    const wrapper = resumable(firstBody ?? memorySource(opened, 0, first, object), reopen, options, undefined, undefined, first);
+    const chunks: Buffer[] = [];
+    let error: Error | undefined;
+    if (!slow) {
+      try {
+        for await (const chunk of wrapper) chunks.push(chunk as Buffer);
+      } catch (err) {
+        error = err as Error;
+      }
+    } else {
+      await new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          const chunk = (wrapper.read(KiB) ?? wrapper.read()) as Buffer | null;
+          if (chunk) chunks.push(chunk);
+        }, 10);
+        const done = (err?: Error): void => {
+          error = err;
+          clearInterval(timer);
+          resolve();
+        };
+        wrapper.on('end', () => done());
+        wrapper.on('error', done);
+      });
+    }
+    return { body: Buffer.concat(chunks), asked, opened, error };
+  }
+
+  it('serves a slow consumer window by window, each read whole from the storage, byte-exact', async () => {
+    const run = await windows(OBJECT, 8 * KiB, 8 * KiB, true);
+    assert.equal(run.error, undefined);
+    assert.ok(run.body.equals(OBJECT), 'byte-exact');
+    assert.deepEqual(
+      run.asked,
+      Array.from({ length: 12 }, (_, i) => [(i + 1) * 8 * KiB, 8 * KiB]),
+      'one 8 KiB window after another, up to the end',
+    );
+    assert.ok(
+      run.opened.every((b) => b.readableEnded),
+      'every window was read to its end (its connection free)',
+    );
+  });
+
+  it('doubles the windows of a fast consumer, then reads the rest open-ended', async () => {
+    const run = await windows(BIG, 64 * KiB, 64 * KiB, false);
+    assert.equal(run.error, undefined);
+    assert.ok(run.body.equals(BIG), 'byte-exact');
+    assert.deepEqual(run.asked, [
+      [64 * KiB, 128 * KiB],
+      [192 * KiB, 256 * KiB],
+      [448 * KiB, 512 * KiB],
+      [960 * KiB, undefined],
+    ]);
+  });
+
+  it('ends at a short window: the span was shorter than the window', async () => {
+    const run = await windows(OBJECT.subarray(0, 5000), 8 * KiB, 8 * KiB, false);
+    assert.equal(run.error, undefined);
+    assert.equal(run.body.length, 5000);
+    assert.deepEqual(run.asked, []);
+  });
+
+  it('fails, never buffering more, when the storage sends more than the window asked for', async () => {
+    const opened: Readable[] = [];
+    const run = await windows(OBJECT, 8 * KiB, 8 * KiB, false, memorySource(opened, 0));
+    assert.ok(run.error instanceof StorageError, String(run.error));
+    assert.match(run.error.message, /more than the 8192 bytes asked for/);
+    assert.ok(run.body.length <= 8 * KiB, `passed on ${run.body.length} bytes`);
+    assert.ok(run.body.equals(OBJECT.subarray(0, run.body.length)), 'what was passed on is right');
+  });
+});
+
 describe('normalizeResume', () => {
-  it('defaults: 3 attempts, 200 ms backoff, a 5 s release period, a 32 KiB/s floor', () => {
-    assert.deepEqual(normalizeResume(undefined, 's3Storage'), { attempts: 3, backoffMs: 200, releaseAfterMs: 5000, slowBelowBytesPerSecond: 32 * KiB });
+  it('defaults: 3 attempts, 200 ms backoff, a 5 s release period, a 32 KiB/s floor, 128 KiB windows', () => {
+    assert.deepEqual(normalizeResume(undefined, 's3Storage'), {
+      attempts: 3,
+      backoffMs: 200,
+      releaseAfterMs: 5000,
+      slowBelowBytesPerSecond: 32 * KiB,
+      windowBytes: 128 * KiB,
+    });
   });
 
   it('rejects a bad slowBelowBytesPerSecond with a TypeError naming it', () => {
