@@ -21,6 +21,7 @@ import * as podcastFleet from './scenarios/podcast-fleet';
 import * as podcastPattern from './scenarios/podcast-pattern';
 import * as s3Accel from './scenarios/s3-accel';
 import * as s3Concurrency from './scenarios/s3-concurrency';
+import * as s3Listeners from './scenarios/s3-listeners';
 import * as s3Memory from './scenarios/s3-memory';
 import * as s3ProxyCompare from './scenarios/s3-proxy-compare';
 import * as s3Throughput from './scenarios/s3-throughput';
@@ -35,6 +36,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   's3-accel': s3Accel.run,
   's3-proxy-compare': s3ProxyCompare.run,
   'memory-matrix': memoryMatrix.run,
+  's3-listeners': s3Listeners.run,
   'podcast-pattern': podcastPattern.run,
   'podcast-fleet': podcastFleet.run,
   overhead: overhead.run,

@@ -133,6 +133,16 @@ export function deterministicRangeStream(seed: string, size: number, start: numb
   });
 }
 
+/**
+ * The bytes of deterministicBytes(seed, size) from `start` on, handed out in order: each call
+ * returns the next `n` bytes (for checking a body as it arrives, without recomputing offsets).
+ */
+export function deterministicReader(seed: string, size: number, start: number): (n: number) => Buffer {
+  checkRange(size, start, size - 1);
+  const cipher = cipherAt(seed, start);
+  return (n) => cipher.update(Buffer.alloc(n));
+}
+
 /** `size` pseudo-random bytes determined by `seed`. */
 export function deterministicBytes(seed: string, size: number): Readable {
   return deterministicRangeStream(seed, size, 0, size - 1);

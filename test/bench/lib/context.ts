@@ -37,6 +37,8 @@ export interface BenchContext {
   scaled(bytes: number): number;
   s3(): Promise<S3Env>;
   object(name: ObjectName): Promise<Fixture>;
+  /** An S3 object of exactly `size` bytes (not scaled), uploaded once per `name` in this run. */
+  objectOfSize(name: string, size: number): Promise<Fixture>;
   /** A 1 GiB (× scale) file under mediaRoot. */
   localFile(): Promise<Fixture>;
   /** A file of exactly `size` bytes at `mediaRoot/<key>` (made once per key; callers scale sizes themselves). */
@@ -95,27 +97,39 @@ export function createContext(scale: number, runDir: string): BenchContext {
     sha256: memo(() => sha256OfRange(seed, size, 0, size - 1)),
   });
 
+  const upload = async (name: string, size: number): Promise<Fixture> => {
+    const env = await s3();
+    const f = fixture(`bench-${name}-${size}`, size, `${prefix}${name}.bin`);
+    const t = Date.now();
+    const { client } = createTestS3Client();
+    try {
+      await putObjectStream(client, env.cfg.bucket, f.key, f.seed, f.size);
+    } finally {
+      client.destroy();
+    }
+    uploaded.push(f.key);
+    log(`uploaded ${f.key} (${(size / MiB).toFixed(0)} MiB) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    return f;
+  };
   const objects = new Map<ObjectName, () => Promise<Fixture>>();
   for (const [name, bytes] of Object.entries(OBJECTS) as [ObjectName, number][]) {
     objects.set(
       name,
-      memo(async () => {
-        const env = await s3();
-        const size = name === 'warm' ? bytes : scaled(bytes);
-        const f = fixture(`bench-${name}-${size}`, size, `${prefix}${name}.bin`);
-        const t = Date.now();
-        const { client } = createTestS3Client();
-        try {
-          await putObjectStream(client, env.cfg.bucket, f.key, f.seed, f.size);
-        } finally {
-          client.destroy();
-        }
-        uploaded.push(f.key);
-        log(`uploaded ${f.key} (${(size / MiB).toFixed(0)} MiB) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-        return f;
-      }),
+      memo(() => upload(name, name === 'warm' ? bytes : scaled(bytes))),
     );
   }
+  const sized = new Map<string, Promise<Fixture>>();
+  const objectOfSize = (name: string, size: number): Promise<Fixture> => {
+    let f = sized.get(name);
+    if (!f) {
+      f = upload(`sized-${name}`, size);
+      sized.set(name, f);
+    }
+    return f.then((fx) => {
+      if (fx.size !== size) throw new Error(`object ${name} exists with ${fx.size} bytes, asked for ${size}`);
+      return fx;
+    });
+  };
 
   const localFile = memo(async () => {
     const size = scaled(GiB);
@@ -152,6 +166,7 @@ export function createContext(scale: number, runDir: string): BenchContext {
     scaled,
     s3,
     object: (name) => objects.get(name)!(),
+    objectOfSize,
     localFile,
     file,
     server: async (label, spec, env = {}) => track(await startChild(label, 'server.ts', { ...env, BENCH_SERVER: JSON.stringify(spec) })),

@@ -2,7 +2,7 @@
 // /proc: reset the kernel's high-water mark (VmHWM, via /proc/<pid>/clear_refs) before a transfer,
 // read it after. Needs Linux and permission to write clear_refs (the same user, or root); without
 // it, reset() reports false and the figure is the VmHWM since the process started.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
@@ -72,4 +72,41 @@ export function procCpuSeconds(pids: number[]): number {
     }
   }
   return pids.length ? sum : Number.NaN;
+}
+
+/**
+ * Established (or connecting) TCP connections that process `pid` holds to `remotePort`: its
+ * socket inodes (/proc/<pid>/fd) matched against /proc/net/tcp and tcp6. NaN where unreadable.
+ */
+export function tcpConnectionsTo(pid: number, remotePort: number): number {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m?.[1]) inodes.add(m[1]);
+      } catch {
+        // closed while listing
+      }
+    }
+  } catch {
+    return Number.NaN;
+  }
+  let count = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      const [remote, state, inode] = [f[2], f[3], f[9]];
+      if (!remote || !inode || !inodes.has(inode)) continue;
+      // 01 ESTABLISHED, 02 SYN_SENT
+      if ((state === '01' || state === '02') && Number.parseInt(remote.split(':')[1] ?? '', 16) === remotePort) count++;
+    }
+  }
+  return count;
 }
