@@ -5,10 +5,11 @@
  * Slow clients are served in windows: a bounded range read into memory at once (its connection
  * back in the pool within milliseconds), then handed on as the client takes it.
  */
-import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { Readable } from 'node:stream';
 import { OptionsReader } from '../options/reader';
-import { isStorageError, StorageError } from './errors';
+import { ResumableBody } from './resumable-body';
+
+export { MAX_WINDOWS } from './resumable-body';
 
 /** How often and how patiently to resume. */
 export interface ResumeOptions {
@@ -46,11 +47,6 @@ export interface ResumeOptions {
 /** The keys of {@link ResumeOptions}; any other key is refused. */
 export const RESUME_KEYS = ['attempts', 'backoffMs', 'releaseAfterMs', 'slowBelowBytesPerSecond', 'windowBytes'] as const;
 
-/** The rate at which a consumer counts as fast: its next window doubles. */
-const FAST_BYTES_PER_SECOND = 1024 * 1024;
-/** Windows grow to at most this many times `windowBytes`; beyond, one open-ended read. */
-export const MAX_WINDOWS = 8;
-
 /**
  * Reads {@link ResumeOptions} with the reader's factory and path in every message, so a bad
  * value nested in s3Storage says `s3Storage: resume.attempts must be a whole number from 0 to 20`.
@@ -85,90 +81,6 @@ export function normalizeResume(options: ResumeOptions | undefined, factory: str
 export type Reopen = (offset: number, length?: number) => Promise<Readable>;
 
 /**
- * The release timer of one resumable body, and the counters it reads: one timer, re-armed once
- * per period (nothing per chunk). At each look, a consumer that is blocked (`waiting`: a chunk
- * was handed over and not yet taken) and pulled less than the floor since the previous look
- * (nothing, with a floor of 0) has its storage connection released.
- */
-class ReleaseWatch {
-  /** A chunk is handed to the consumer and not yet taken. */
-  waiting = false;
-  /** Bytes passed downstream so far. */
-  passed = 0;
-  private seen = 0;
-  private readonly floor: number;
-  private readonly timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    options: Required<ResumeOptions>,
-    private readonly release: () => void,
-  ) {
-    this.floor = Math.max(1, (options.slowBelowBytesPerSecond * options.releaseAfterMs) / 1000);
-    this.timer = options.releaseAfterMs > 0 ? setTimeout(this.look, options.releaseAfterMs).unref() : undefined;
-  }
-
-  /** After a released connection was reopened: a new period starts. */
-  restart(): void {
-    this.seen = this.passed;
-    this.timer?.refresh();
-  }
-
-  stop(): void {
-    clearTimeout(this.timer);
-  }
-
-  private readonly look = (): void => {
-    const pulled = this.passed - this.seen;
-    this.seen = this.passed;
-    if (this.waiting && pulled < this.floor) return this.release();
-    this.timer?.refresh();
-  };
-}
-
-/**
- * Reads a window at the storage's pace, whatever the consumer's: chunks are queued as they come
- * (at most the window: a body longer than asked for fails, so a storage that ignored the range
- * cannot fill the memory) and handed out as the consumer takes them, the first one at once.
- */
-async function* windowChunks(body: Readable, length: number, counted: { bytes: number }): AsyncGenerator<Buffer> {
-  const queue: Buffer[] = [];
-  let done = false;
-  let failure: unknown;
-  let wake: (() => void) | undefined;
-  const poke = (): void => {
-    wake?.();
-    wake = undefined;
-  };
-  body.on('data', (chunk: Buffer) => {
-    counted.bytes += chunk.length;
-    if (counted.bytes > length) {
-      failure = new StorageError('unavailable', `the storage sent more than the ${length} bytes asked for`);
-      body.destroy();
-    } else queue.push(chunk);
-    poke();
-  });
-  body.once('end', () => {
-    done = true;
-    poke();
-  });
-  body.once('error', (err) => {
-    failure ??= err;
-    poke();
-  });
-  body.once('close', () => {
-    if (!done) failure ??= new StorageError('unavailable', 'the storage closed the body early');
-    poke();
-  });
-  for (;;) {
-    const chunk = queue.shift();
-    if (chunk) yield chunk;
-    else if (failure !== undefined) throw failure;
-    else if (done) return;
-    else await new Promise<void>((resolve) => (wake = resolve));
-  }
-}
-
-/**
  * Wraps a body so that failures are resumed with `reopen(bytesAlreadyPassedOn)`. Aborts (the
  * signal) are never resumed, and a reopen that fails (object changed: If-Match) ends the stream
  * with that error, so bytes of two versions are never mixed. A consumer that stops pulling, or
@@ -189,95 +101,5 @@ export function resumable(
   firstWindow?: number,
 ): Readable {
   if (options.attempts === 0 && options.releaseAfterMs === 0 && !firstWindow) return first;
-  let current = first;
-  let closed = false;
-  let attempt = 0;
-  let released = false;
-  // > 0: `current` is a window of this many bytes, read into memory before it is passed on.
-  let window = firstWindow ?? 0;
-  const watch = new ReleaseWatch(options, () => {
-    released = true;
-    current.destroy();
-  });
-  const next = (): Promise<Readable> => reopen(watch.passed, window > 0 ? window : undefined);
-  /** Backs off and reopens until a reopen works; a storage that is still down costs an attempt. */
-  async function reopenWithRetries(cause: unknown): Promise<Readable> {
-    let last = cause;
-    for (;;) {
-      if (closed || signal?.aborted || attempt >= options.attempts) throw last;
-      attempt += 1;
-      onResume?.(attempt, watch.passed, last);
-      await sleep(options.backoffMs * 2 ** (attempt - 1), undefined, { signal });
-      try {
-        return await next();
-      } catch (err) {
-        // Only an unreachable storage is worth another try: a changed or vanished object, or
-        // an abort, ends the response (never bytes of two versions).
-        if (!isStorageError(err) || err.code !== 'unavailable') throw err;
-        last = err;
-      }
-    }
-  }
-
-  /** One window: read at the storage's pace, handed on at the consumer's; sizes the next one. */
-  async function* passWindow(): AsyncGenerator<Buffer, 'end' | 'more'> {
-    const counted = { bytes: 0 };
-    let handedAt = 0;
-    for await (const chunk of windowChunks(current, window, counted)) {
-      handedAt ||= performance.now();
-      watch.passed += chunk.length;
-      yield chunk;
-    }
-    if (counted.bytes < window) return 'end'; // the span's end came first
-    const seconds = Math.max(0.001, (performance.now() - handedAt) / 1000);
-    window = counted.bytes / seconds >= FAST_BYTES_PER_SECOND ? window * 2 : options.windowBytes;
-    if (window > MAX_WINDOWS * options.windowBytes) window = 0;
-    return 'more';
-  }
-
-  async function* generate(): AsyncGenerator<Buffer> {
-    for (;;) {
-      try {
-        if (window > 0) {
-          if ((yield* passWindow()) === 'end') return;
-          if (closed || signal?.aborted) return;
-          current = await next();
-          watch.restart();
-          continue;
-        }
-        for await (const chunk of current) {
-          watch.passed += (chunk as Buffer).length;
-          // While the consumer is not pulling (a full socket to a slow client), the timer may
-          // release the storage connection; the next pull then reopens from `passed`.
-          watch.waiting = true;
-          yield chunk as Buffer;
-          watch.waiting = false;
-        }
-        if (!released) return;
-      } catch (err) {
-        if (!released) {
-          current = await reopenWithRetries(err);
-          continue;
-        }
-      }
-      if (released) {
-        released = false;
-        if (closed || signal?.aborted) return;
-        window = options.windowBytes; // a slow consumer: windows from now on (0: open-ended again)
-        current = await next().catch((err: unknown) => {
-          if (!isStorageError(err) || err.code !== 'unavailable') throw err;
-          return reopenWithRetries(err);
-        });
-        watch.restart();
-      }
-    }
-  }
-  const wrapper = Readable.from(generate(), { objectMode: false });
-  // The generator may be waiting on the body when the consumer goes away: end the body directly.
-  wrapper.once('close', () => {
-    closed = true;
-    watch.stop();
-    current.destroy();
-  });
-  return wrapper;
+  return new ResumableBody(first, { reopen, options, signal, onResume }, firstWindow);
 }

@@ -24,7 +24,8 @@ const RATE = 16 * 1024; // bytes per second: 128 kbit/s
 const TICK_MS = 100;
 const EPISODES = 4;
 const EPISODE_SIZE = 4 * MiB;
-const MAX_SOCKETS = 50; // the library's default pool (createS3Client maxSockets)
+/** The server's S3 pool: the library's default (createS3Client maxSockets), or BENCH_S3_MAX_SOCKETS. */
+const MAX_SOCKETS = Number(process.env.BENCH_S3_MAX_SOCKETS) > 0 ? Number(process.env.BENCH_S3_MAX_SOCKETS) : 50;
 const USER_AGENT = 'AppleCoreMedia/1.0.0.21A329 (iPhone; U; CPU OS 17_0 like Mac OS X; en_us)';
 
 interface Listener {
