@@ -54,7 +54,9 @@ export class ResumableBody extends Readable {
     private readonly settings: ResumableSettings,
     firstWindow?: number,
   ) {
-    super();
+    // 16 KiB on every Node version (22 raised the default to 64 KiB): what this stream holds
+    // besides its window, per download.
+    super({ highWaterMark: 16 * 1024 });
     this.window = firstWindow ?? 0;
     this.watch = new ReleaseWatch(settings.options, () => {
       // Only an open-ended read holds a connection while the consumer is full.
