@@ -2,7 +2,7 @@
 import { lstat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { StorageError } from './errors';
-import { closeFile, fileEtag, fileMeta, openFile, streamOf, type OpenFile } from './local-open';
+import { fileEtag, fileMeta, openFile, streamOf, type OpenFile } from './local-open';
 import type { LocalPaths, Located } from './local-paths';
 import type { ObjectMeta, OpenOptions, ReadOptions, ReadResult } from './types';
 
@@ -38,10 +38,10 @@ export class LocalFiles {
     const opened = await this.openKey(key, opts.meta);
     if (!opened) throw new StorageError('not-found', 'no such file');
     if (opts.ifMatch !== undefined && fileEtag(opened.stats) !== opts.ifMatch) {
-      await closeFile(opened.fd);
+      await opened.handle.close();
       throw new StorageError('changed', 'file changed since the response was planned');
     }
-    return streamOf(opened.fd, opened.stats.size, opts.range, opts.signal);
+    return streamOf(opened.handle, opened.stats.size, opts.range, opts.signal);
   }
 
   /**
@@ -54,15 +54,15 @@ export class LocalFiles {
   async read(key: string, opts: ReadOptions): Promise<ReadResult | null> {
     const opened = await this.openKey(key);
     if (!opened) return null;
-    const { fd, stats } = opened;
+    const { handle, stats } = opened;
     const meta = fileMeta(stats);
     if (opts.range && opts.range.start >= stats.size) {
-      await closeFile(fd);
+      await handle.close();
       return { meta, range: null, body: null };
     }
     const last = stats.size - 1;
     const range = opts.range ? { start: opts.range.start, end: Math.min(opts.range.end ?? last, last) } : null;
-    return { meta, range, body: await streamOf(fd, stats.size, range ?? undefined, opts.signal) };
+    return { meta, range, body: await streamOf(handle, stats.size, range ?? undefined, opts.signal) };
   }
 
   /** Opens the file a key names (where stat found it, when `meta` came from stat). */

@@ -1,5 +1,6 @@
 /** Opening a local file and streaming bytes of it, in constant memory, tied to an AbortSignal. */
-import { close, constants, createReadStream, fstat, open, type Stats } from 'node:fs';
+import { constants, createReadStream, type Stats } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { destroyOnAbort } from './abort';
 import type { ByteRange, ObjectMeta } from './types';
@@ -25,63 +26,49 @@ export function fileMeta(stats: Pick<Stats, 'mtimeMs' | 'mtime' | 'size'>): Obje
   return { size: stats.size, mtime: stats.mtime, etag: fileEtag(stats) };
 }
 
-/**
- * An open regular file and what its descriptor says about it. The descriptor is a plain number
- * (callback fs, as `send`/`express.static` use: a FileHandle costs a promise and an object per
- * operation, a third of the CPU of a small range); whoever holds it closes it, through
- * {@link streamOf} or {@link closeFile}.
- */
+/** An open regular file and what its descriptor says about it. */
 export interface OpenFile {
-  fd: number;
+  handle: FileHandle;
   stats: Stats;
 }
 
 /**
  * Opens `file` for reading and stats the open descriptor (so metadata and bytes are of one
- * file); null when it cannot be opened, is not a regular file (the descriptor is then closed),
- * or its last part is a symlink (`file` is a real path: a symlink there was put there since).
+ * file); null when it cannot be opened, is not a regular file (the handle is then closed), or
+ * its last part is a symlink (`file` is a real path: a symlink there was put there since).
  *
  * @example
- * const opened = await openFile('/srv/media/a.mp3'); // { fd, stats } or null
+ * const opened = await openFile('/srv/media/a.mp3'); // { handle, stats } or null
  */
-export function openFile(file: string): Promise<OpenFile | null> {
-  return new Promise((resolve) => {
-    open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0), (openError, fd) => {
-      if (openError) return resolve(null);
-      fstat(fd, (statError, stats) => {
-        if (!statError && stats.isFile()) return resolve({ fd, stats });
-        close(fd, () => resolve(null));
-      });
-    });
-  });
+export async function openFile(file: string): Promise<OpenFile | null> {
+  const handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0)).catch(() => null);
+  if (!handle) return null;
+  try {
+    const stats = await handle.stat();
+    if (stats.isFile()) return { handle, stats };
+  } catch {
+    // fall through: not readable as a file
+  }
+  await handle.close();
+  return null;
 }
 
 /**
- * Closes a descriptor from {@link openFile} that no stream took over.
+ * A stream of `range` (or the whole file) that owns `handle` (closing it when done), destroyed
+ * when `signal` fires. An empty file or a range starting past the end is an empty stream.
  *
  * @example
- * await closeFile(opened.fd);
+ * const body = await streamOf(opened.handle, opened.stats.size, { start: 0, end: 99 }, req.signal);
  */
-export function closeFile(fd: number): Promise<void> {
-  return new Promise((resolve) => close(fd, () => resolve()));
-}
-
-/**
- * A stream of `range` (or the whole file) that owns `fd` (closing it when done), destroyed when
- * `signal` fires. An empty file or a range starting past the end is an empty stream.
- *
- * @example
- * const body = await streamOf(opened.fd, opened.stats.size, { start: 0, end: 99 }, req.signal);
- */
-export async function streamOf(fd: number, size: number, range: ByteRange | undefined, signal?: AbortSignal): Promise<Readable> {
+export async function streamOf(handle: FileHandle, size: number, range: ByteRange | undefined, signal?: AbortSignal): Promise<Readable> {
   if (size === 0 || (range && range.start >= size)) {
-    await closeFile(fd);
+    await handle.close();
     return Readable.from([]);
   }
   // An explicit end (also for whole files) ends the stream with the last byte, without the
   // extra zero-byte read that would race a client closing right after the last byte.
   const stream = createReadStream('', {
-    fd,
+    fd: handle,
     start: range?.start ?? 0,
     end: range?.end ?? size - 1,
     autoClose: true,
