@@ -343,11 +343,7 @@ function assertRounds(t: TestContext, rounds: Round[], rows: Map<string, Row>, s
     const onVictim = round.downloads.filter((o) => servedBy(o) === round.victim);
     const held = onVictim.filter((o) => o.kind === 'held');
     // Which instance nginx gave each held download to depends on scheduling: assert for those it did.
-    assert.deepEqual(
-      held.filter((o) => o.complete).map(show),
-      [],
-      `round ${i + 1}: held downloads on the draining instance are cut at the deadline`,
-    );
+    assert.deepEqual(held.filter((o) => o.complete).map(show), [], `round ${i + 1}: held downloads on the draining instance are cut at the deadline`);
     assert.ok(
       !onVictim.some((o) => o.kind === 'paced') || onVictim.some((o) => o.kind === 'paced' && o.complete),
       `round ${i + 1}: downloads on the draining instance that finish within DRAIN_MS complete`,
