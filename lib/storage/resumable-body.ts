@@ -22,6 +22,8 @@ export interface ResumableSettings {
   options: Required<ResumeOptions>;
   signal?: AbortSignal;
   onResume?: (attempt: number, offset: number, cause: unknown) => void;
+  /** Another request waits for a storage connection (see ReleaseWatch). */
+  crowded?: () => boolean;
 }
 
 /**
@@ -32,7 +34,8 @@ export interface ResumableSettings {
  * const body = new ResumableBody(first, { reopen, options: normalizeResume({}, 's3Storage') }, 131072);
  */
 export class ResumableBody extends Readable {
-  private current: Readable;
+  /** The read being passed on; null while the next one opens. */
+  private current: Readable | null;
   /** > 0: `current` is a window of this many bytes; 0: an open-ended read. */
   private window: number;
   private attempt = 0;
@@ -58,12 +61,16 @@ export class ResumableBody extends Readable {
     // besides its window, per download.
     super({ highWaterMark: 16 * 1024 });
     this.window = firstWindow ?? 0;
-    this.watch = new ReleaseWatch(settings.options, () => {
-      // Only an open-ended read holds a connection while the consumer is full.
-      if (this.switching || this.window > 0) return;
-      this.released = true;
-      this.current.destroy();
-    });
+    this.watch = new ReleaseWatch(
+      settings.options,
+      () => {
+        // Only an open-ended read holds a connection while the consumer is full.
+        if (this.switching || this.window > 0) return;
+        this.released = true;
+        this.current?.destroy();
+      },
+      settings.crowded,
+    );
     this.current = first;
     this.attach(first);
   }
@@ -74,12 +81,12 @@ export class ResumableBody extends Readable {
     if (this.released) return this.afterRelease();
     if (this.window > 0) return this.flushWindow();
     this.watch.waiting = false;
-    this.current.resume();
+    this.current?.resume();
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
     this.watch.stop();
-    this.current.destroy();
+    this.current?.destroy();
     callback(err);
   }
 
@@ -92,7 +99,7 @@ export class ResumableBody extends Readable {
     this.handedAt = 0;
     source.on('data', (chunk: Buffer) => {
       if (source !== this.current || this.destroyed) return;
-      if (this.window > 0) this.onWindowData(chunk);
+      if (this.window > 0) this.onWindowData(source, chunk);
       else this.onStreamData(chunk);
     });
     source.once('end', () => {
@@ -105,7 +112,11 @@ export class ResumableBody extends Readable {
     source.once('close', () => {
       if (!source.readableEnded) this.onSourceFailed(source, new StorageError('unavailable', 'the storage closed the body early'));
     });
-    if (this.window === 0 && !this.pending) source.pause();
+    if (this.window === 0 && !this.pending) {
+      // An open-ended read the consumer has not asked for yet: it is blocked already.
+      source.pause();
+      this.watch.blocked();
+    }
   }
 
   /** Open-ended: pass each chunk on; a full consumer pauses the read (and lets the watch look). */
@@ -113,16 +124,15 @@ export class ResumableBody extends Readable {
     this.watch.passed += chunk.length;
     this.pending = false;
     if (!this.push(chunk)) {
-      this.current.pause();
-      this.watch.waiting = true;
+      this.current?.pause();
+      this.watch.blocked();
     }
   }
 
   /** Windowed: queue what the storage sends (never more than the window), push if the consumer waits. */
-  private onWindowData(chunk: Buffer): void {
+  private onWindowData(source: Readable, chunk: Buffer): void {
     this.windowRead += chunk.length;
     if (this.windowRead > this.window) {
-      const source = this.current;
       this.onSourceFailed(source, new StorageError('unavailable', `the storage sent more than the ${this.window} bytes asked for`));
       source.destroy();
       return;
@@ -143,9 +153,11 @@ export class ResumableBody extends Readable {
     if (this.windowRead < this.window) return void this.push(null); // the span's end came first
     const seconds = Math.max(0.001, (performance.now() - this.handedAt) / 1000);
     const { windowBytes } = this.settings.options;
-    this.window = this.windowRead / seconds >= FAST_BYTES_PER_SECOND ? this.window * 2 : windowBytes;
+    // A fast consumer's window doubles, unless other downloads wait for a storage connection.
+    const fast = this.windowRead / seconds >= FAST_BYTES_PER_SECOND && !this.settings.crowded?.();
+    this.window = fast ? this.window * 2 : windowBytes;
     if (this.window > MAX_WINDOWS * windowBytes) this.window = 0;
-    this.switchTo(this.next());
+    this.switchTo(this.next().catch((err: unknown) => this.retried(err)));
   }
 
   /** The next read after a release: windows from now on (0: open-ended again). */
@@ -170,7 +182,7 @@ export class ResumableBody extends Readable {
   /** Waits for the read `opening`, then reads from it; a failure ends this stream with it. */
   private switchTo(opening: Promise<Readable>): void {
     this.switching = true;
-    this.current = DONE; // events of the read being replaced are ignored from here on
+    this.current = null; // events of the read being replaced are ignored from here on
     opening.then(
       (source) => {
         this.switching = false;
@@ -206,6 +218,3 @@ export class ResumableBody extends Readable {
     }
   }
 }
-
-/** Stands for "no read" while the next one opens. */
-const DONE = Readable.from([]);

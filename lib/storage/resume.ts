@@ -7,9 +7,9 @@
  */
 import type { Readable } from 'node:stream';
 import { OptionsReader } from '../options/reader';
-import { ResumableBody } from './resumable-body';
+import { ResumableBody, type ResumableSettings } from './resumable-body';
 
-export { MAX_WINDOWS } from './resumable-body';
+export { MAX_WINDOWS, type ResumableSettings } from './resumable-body';
 
 /** How often and how patiently to resume. */
 export interface ResumeOptions {
@@ -81,25 +81,21 @@ export function normalizeResume(options: ResumeOptions | undefined, factory: str
 export type Reopen = (offset: number, length?: number) => Promise<Readable>;
 
 /**
- * Wraps a body so that failures are resumed with `reopen(bytesAlreadyPassedOn)`. Aborts (the
- * signal) are never resumed, and a reopen that fails (object changed: If-Match) ends the stream
- * with that error, so bytes of two versions are never mixed. A consumer that stops pulling, or
- * pulls below `slowBelowBytesPerSecond`, has the storage connection released every
- * `releaseAfterMs`; it then goes on in windows of `windowBytes` (see {@link ResumeOptions}).
- * With `firstWindow`, `first` is itself a window of that many bytes (fewer: the span's end).
+ * Wraps a body so that failures are resumed with `settings.reopen(bytesAlreadyPassedOn)`. Aborts
+ * (`settings.signal`) are never resumed, and a reopen that fails (object changed: If-Match) ends
+ * the stream with that error, so bytes of two versions are never mixed. A consumer that stops
+ * pulling, or pulls below `slowBelowBytesPerSecond`, has the storage connection released every
+ * `releaseAfterMs` (and within a quarter second of blocking while `settings.crowded()` says
+ * another request waits for a connection); it then goes on in windows of `windowBytes` (see
+ * {@link ResumeOptions}). With `firstWindow`, `first` is itself a window of that many bytes
+ * (fewer: the span's end).
  *
  * @example
  * const options = normalizeResume({ attempts: 3, backoffMs: 200 }, 'myStorage');
- * const body = resumable(first, (offset, length) => getRange(start + offset, length), options, signal);
+ * const body = resumable(first, { reopen: (offset, length) => getRange(start + offset, length), options, signal });
  */
-export function resumable(
-  first: Readable,
-  reopen: Reopen,
-  options: Required<ResumeOptions>,
-  signal?: AbortSignal,
-  onResume?: (attempt: number, offset: number, cause: unknown) => void,
-  firstWindow?: number,
-): Readable {
+export function resumable(first: Readable, settings: ResumableSettings, firstWindow?: number): Readable {
+  const { options } = settings;
   if (options.attempts === 0 && options.releaseAfterMs === 0 && !firstWindow) return first;
-  return new ResumableBody(first, { reopen, options, signal, onResume }, firstWindow);
+  return new ResumableBody(first, settings, firstWindow);
 }

@@ -54,7 +54,8 @@ export function createS3Client(settings: S3ClientSettings = {}): S3Client {
     throw new TypeError('createS3Client: `endpoint` must be an http(s) URL');
   }
   const agentOptions = { keepAlive: true, maxSockets };
-  return new S3Client({
+  const agents = [new http.Agent(agentOptions), new https.Agent(agentOptions)] as const;
+  const client = new S3Client({
     region: settings.region ?? 'us-east-1',
     endpoint: settings.endpoint,
     credentials: settings.credentials,
@@ -63,8 +64,8 @@ export function createS3Client(settings: S3ClientSettings = {}): S3Client {
     responseChecksumValidation: 'WHEN_REQUIRED',
     // Options for the SDK's own NodeHttpHandler (no direct import of @smithy/* needed).
     requestHandler: {
-      httpAgent: new http.Agent(agentOptions),
-      httpsAgent: new https.Agent(agentOptions),
+      httpAgent: agents[0],
+      httpsAgent: agents[1],
       connectionTimeout,
       // No bytes from S3 for this long, before or during the body: the transfer fails (and
       // stream delivery resumes it) instead of hanging, and the socket is released.
@@ -73,4 +74,28 @@ export function createS3Client(settings: S3ClientSettings = {}): S3Client {
       throwOnRequestTimeout: true,
     },
   });
+  crowds.set(client, () => agents.some(hasQueue));
+  return client;
+}
+
+/** For each client made by createS3Client: whether a request waits for one of its pooled sockets. */
+const crowds = new WeakMap<S3Client, () => boolean>();
+
+function hasQueue(agent: http.Agent): boolean {
+  for (const name in agent.requests) if ((agent.requests[name]?.length ?? 0) > 0) return true;
+  return false;
+}
+
+/**
+ * Whether a request of `client` is waiting for a socket because its whole pool is in use, as a
+ * function to call when it matters; undefined for a client not made by {@link createS3Client}
+ * (its pool is not ours to see). Stream delivery uses it to give a slow download's connection
+ * back as soon as another download waits for one.
+ *
+ * @example
+ * const crowded = poolCrowded(createS3Client({ maxSockets: 2 }));
+ * if (crowded?.()) console.log('every S3 socket is in use and a request waits');
+ */
+export function poolCrowded(client: S3Client): (() => boolean) | undefined {
+  return crowds.get(client);
 }

@@ -10,6 +10,7 @@ import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput } from
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StorageError } from './errors';
 import { keySegments } from './keys';
+import { poolCrowded } from './s3-client';
 import { MAX_WINDOWS, resumable } from './resume';
 import { bodyOf, discardBody, getMeta, headMeta, statusOf, toStorageError } from './s3-responses';
 import type { S3Settings } from './s3-options';
@@ -32,7 +33,12 @@ interface Pin extends Span {
 
 /** stat, open, read and presign over the bucket and prefix of validated {@link S3Settings}. */
 export class S3Objects {
-  constructor(private readonly settings: S3Settings) {}
+  /** A request waits for one of the client's pooled sockets (clients from createS3Client). */
+  private readonly crowded: (() => boolean) | undefined;
+
+  constructor(private readonly settings: S3Settings) {
+    this.crowded = poolCrowded(settings.client);
+  }
 
   /**
    * HeadObject: the object's metadata, or null for an invalid key or a missing object.
@@ -174,7 +180,7 @@ export class S3Objects {
       return this.get(pin.objectKey, { start: from, end: to }, { ifMatch: pin.ifMatch, signal });
     };
     const report = onResume && ((attempt: number, offset: number, cause: unknown): void => onResume({ key, attempt, offset: start + offset, cause }));
-    return resumable(first, reopen, resume, signal, report, pin.window);
+    return resumable(first, { reopen, options: resume, signal, onResume: report, crowded: this.crowded }, pin.window);
   }
 
   /** One GetObject of an explicit range (or the whole object), failures mapped to StorageError. */

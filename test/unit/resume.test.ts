@@ -37,7 +37,12 @@ interface Run {
  * Reads the wrapped object in paused mode: `bytes` every `everyMs` (a blocked, slow consumer),
  * after an optional pause of `pauseMs` once `pauseAt` bytes arrived.
  */
-function consume(options: ResumeOptions, read: { bytes: number; everyMs: number; pauseAt?: number; pauseMs?: number }, reopenWith?: Reopen): Promise<Run> {
+function consume(
+  options: ResumeOptions,
+  read: { bytes: number; everyMs: number; pauseAt?: number; pauseMs?: number },
+  reopenWith?: Reopen,
+  crowded?: () => boolean,
+): Promise<Run> {
   const opened: Readable[] = [];
   const reopens: number[] = [];
   const lengths: (number | undefined)[] = [];
@@ -46,7 +51,7 @@ function consume(options: ResumeOptions, read: { bytes: number; everyMs: number;
     lengths.push(length);
     return reopenWith ? reopenWith(offset) : memorySource(opened, offset, length);
   };
-  const wrapper = resumable(memorySource(opened, 0), reopen, normalizeResume(options, 'test'));
+  const wrapper = resumable(memorySource(opened, 0), { reopen, options: normalizeResume(options, 'test'), crowded });
   const chunks: Buffer[] = [];
   let got = 0;
   let paused = false;
@@ -115,6 +120,26 @@ describe('resumable: giving the storage connection back', () => {
     assert.deepEqual(run.reopens, [], 'never released');
   });
 
+  it('gives a blocked connection back within a quarter second while another request waits for one (crowded pool)', async () => {
+    // A release period far longer than the run: only the crowded pool can release. The consumer
+    // stops for two seconds after 16 KiB; the pool is found crowded from the second look on
+    // (another request came to wait after the consumer blocked).
+    const read = { bytes: 8 * KiB, everyMs: 5, pauseAt: 16 * KiB, pauseMs: 2000 };
+    const options = { releaseAfterMs: 60_000, slowBelowBytesPerSecond: 0 };
+    let looks = 0;
+    const crowdedRun = await consume(options, { ...read }, undefined, () => ++looks > 1);
+    assert.equal(crowdedRun.error, undefined);
+    assert.ok(crowdedRun.body.equals(OBJECT), 'byte-exact');
+    assert.ok(crowdedRun.reopens.length >= 1, 'released during the pause');
+    assert.ok(
+      crowdedRun.opened.every((b) => b.destroyed),
+      'every storage body was released',
+    );
+    const calmRun = await consume(options, { ...read }, undefined, () => false);
+    assert.ok(calmRun.body.equals(OBJECT), 'byte-exact');
+    assert.deepEqual(calmRun.reopens, [], 'nobody waits: the connection is kept through the pause');
+  });
+
   it('ends with the error when the object changed before the re-read (If-Match): only a prefix of the old bytes', async () => {
     const run = await consume({ releaseAfterMs: 100, slowBelowBytesPerSecond: 1024 * KiB }, { bytes: KiB, everyMs: 10 }, async () => {
       throw new StorageError('changed', 'If-Match failed');
@@ -130,15 +155,28 @@ describe('resumable: windows', () => {
   const BIG = Buffer.from(Array.from({ length: 4 * 1024 * KiB }, (_, i) => (i * 13 + 5) % 251));
 
   /** Reads the wrapper of a first window of `first` bytes of `object`; `slow`: 1 KiB every 10 ms, else flowing. */
-  async function windows(object: Buffer, windowBytes: number, first: number, slow: boolean, firstBody?: Readable) {
+  /** `failAt`: the first reopen from that offset fails as an unreachable storage would. */
+  interface More {
+    firstBody?: Readable;
+    crowded?: () => boolean;
+    failAt?: number;
+  }
+
+  async function windows(object: Buffer, windowBytes: number, first: number, slow: boolean, more: More = {}) {
     const opened: Readable[] = [];
     const asked: [number, number | undefined][] = [];
+    let failAt = more.failAt;
     const reopen: Reopen = async (offset, length) => {
       asked.push([offset, length]);
+      if (offset === failAt) {
+        failAt = undefined;
+        throw new StorageError('unavailable', 'connect timeout');
+      }
       return memorySource(opened, offset, length, object);
     };
-    const options = normalizeResume({ windowBytes, attempts: 0, releaseAfterMs: 0 }, 'test');
-    const wrapper = resumable(firstBody ?? memorySource(opened, 0, first, object), reopen, options, undefined, undefined, first);
+    const attempts = more.failAt === undefined ? 0 : 1;
+    const options = normalizeResume({ windowBytes, attempts, backoffMs: 0, releaseAfterMs: 0 }, 'test');
+    const wrapper = resumable(more.firstBody ?? memorySource(opened, 0, first, object), { reopen, options, crowded: more.crowded }, first);
     const chunks: Buffer[] = [];
     let error: Error | undefined;
     if (!slow) {
@@ -197,6 +235,33 @@ describe('resumable: windows', () => {
     ]);
   });
 
+  it('keeps a fast consumer at windowBytes while another request waits for a connection (crowded pool)', async () => {
+    const run = await windows(OBJECT, 32 * KiB, 32 * KiB, false, { crowded: () => true });
+    assert.equal(run.error, undefined);
+    assert.ok(run.body.equals(OBJECT), 'byte-exact');
+    assert.deepEqual(run.asked, [
+      [32 * KiB, 32 * KiB],
+      [64 * KiB, 32 * KiB],
+      [96 * KiB, 32 * KiB],
+    ]);
+  });
+
+  it('resumes a next window that could not be read (an unreachable storage), byte-exact', async () => {
+    const run = await windows(OBJECT, 32 * KiB, 32 * KiB, true, { failAt: 64 * KiB });
+    assert.equal(run.error, undefined);
+    assert.ok(run.body.equals(OBJECT), 'byte-exact');
+    assert.deepEqual(
+      run.asked,
+      [
+        [32 * KiB, 32 * KiB],
+        [64 * KiB, 32 * KiB],
+        [64 * KiB, 32 * KiB],
+        [96 * KiB, 32 * KiB],
+      ],
+      'the failed window asked again from the same byte',
+    );
+  });
+
   it('ends at a short window: the span was shorter than the window', async () => {
     const run = await windows(OBJECT.subarray(0, 5000), 8 * KiB, 8 * KiB, false);
     assert.equal(run.error, undefined);
@@ -206,7 +271,7 @@ describe('resumable: windows', () => {
 
   it('fails, never buffering more, when the storage sends more than the window asked for', async () => {
     const opened: Readable[] = [];
-    const run = await windows(OBJECT, 8 * KiB, 8 * KiB, false, memorySource(opened, 0));
+    const run = await windows(OBJECT, 8 * KiB, 8 * KiB, false, { firstBody: memorySource(opened, 0) });
     assert.ok(run.error instanceof StorageError, String(run.error));
     assert.match(run.error.message, /more than the 8192 bytes asked for/);
     assert.ok(run.body.length <= 8 * KiB, `passed on ${run.body.length} bytes`);
