@@ -278,66 +278,62 @@ describe('fileEtag', () => {
   });
 });
 
+/** A temp dir with a.mp3 ('AAAA'), b.mp3 (`b`) and current.mp3 → a.mp3; `repoint()` points current.mp3 at b.mp3. */
+async function withCurrentLink(b: string, run: (dir: string, repoint: () => Promise<void>) => Promise<void>): Promise<void> {
+  const dir = await makeTempDir();
+  const current = path.join(dir.dir, 'current.mp3');
+  try {
+    await writeFile(path.join(dir.dir, 'a.mp3'), 'AAAA');
+    await writeFile(path.join(dir.dir, 'b.mp3'), b);
+    await symlink('a.mp3', current);
+    await run(dir.dir, async () => {
+      await rm(current);
+      await symlink('b.mp3', current);
+    });
+  } finally {
+    await dir.cleanup();
+  }
+}
+
 describe('open() with the metadata stat() returned', () => {
   it('reads the file stat() found, even if the key was repointed since (one response, one file)', async () => {
-    const dir = await makeTempDir();
-    try {
-      await writeFile(path.join(dir.dir, 'a.mp3'), 'AAAA');
-      await writeFile(path.join(dir.dir, 'b.mp3'), 'BBBB');
-      await symlink('a.mp3', path.join(dir.dir, 'current.mp3'));
-      const storage = localStorage({ root: dir.dir, accelPrefix: '/_m', pathCacheMs: 0 });
+    await withCurrentLink('BBBB', async (root, repoint) => {
+      const storage = localStorage({ root, accelPrefix: '/_m', pathCacheMs: 0 });
       const meta = await storage.stat('current.mp3');
       assert.ok(meta);
-      await rm(path.join(dir.dir, 'current.mp3'));
-      await symlink('b.mp3', path.join(dir.dir, 'current.mp3'));
+      await repoint();
       assert.equal((await readAll(await storage.open('current.mp3', { meta }))).toString(), 'AAAA');
       assert.equal((await storage.accel?.('current.mp3', { meta }))?.uri, '/_m.full/a.mp3');
       assert.equal((await readAll(await storage.open('current.mp3', {}))).toString(), 'BBBB', 'without meta it resolves afresh');
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 });
 
 describe("pathCacheMs: a key's real path reused across requests", () => {
   it('follows a symlink re-pointed inside the root once the cache time has passed, not before', async () => {
-    const dir = await makeTempDir();
-    try {
-      await writeFile(path.join(dir.dir, 'a.mp3'), 'AAAA');
-      await writeFile(path.join(dir.dir, 'b.mp3'), 'BBBB');
-      await symlink('a.mp3', path.join(dir.dir, 'current.mp3'));
-      const storage = localStorage({ root: dir.dir, pathCacheMs: 300 });
+    await withCurrentLink('BBBB', async (root, repoint) => {
+      const storage = localStorage({ root, pathCacheMs: 300 });
       assert.equal((await readAll(await storage.open('current.mp3', {}))).toString(), 'AAAA');
-      await rm(path.join(dir.dir, 'current.mp3'));
-      await symlink('b.mp3', path.join(dir.dir, 'current.mp3'));
+      await repoint();
       assert.equal((await readAll(await storage.open('current.mp3', {}))).toString(), 'AAAA', 'within the cache time');
       await new Promise((r) => setTimeout(r, 400));
       assert.equal((await readAll(await storage.open('current.mp3', {}))).toString(), 'BBBB', 'after it');
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 
   it('resolves afresh at once when the remembered file is gone', async () => {
-    const dir = await makeTempDir();
-    try {
-      await writeFile(path.join(dir.dir, 'a.mp3'), 'AAAA');
-      await writeFile(path.join(dir.dir, 'b.mp3'), 'BBBBBB');
-      await symlink('a.mp3', path.join(dir.dir, 'current.mp3'));
-      const storage = localStorage({ root: dir.dir, accelPrefix: '/_m', pathCacheMs: 60_000 });
+    await withCurrentLink('BBBBBB', async (root, repoint) => {
+      const storage = localStorage({ root, accelPrefix: '/_m', pathCacheMs: 60_000 });
       assert.equal((await storage.stat('current.mp3'))?.size, 4);
-      await rm(path.join(dir.dir, 'a.mp3'));
-      await rm(path.join(dir.dir, 'current.mp3'));
-      await symlink('b.mp3', path.join(dir.dir, 'current.mp3'));
+      await rm(path.join(root, 'a.mp3'));
+      await repoint();
       const meta = await storage.stat('current.mp3');
       assert.equal(meta?.size, 6);
       assert.equal((await storage.accel?.('current.mp3', { meta: meta ?? undefined }))?.uri, '/_m.full/b.mp3');
       assert.equal((await readAll(await storage.open('current.mp3', {}))).toString(), 'BBBBBB');
-      await rm(path.join(dir.dir, 'b.mp3'));
+      await rm(path.join(root, 'b.mp3'));
       assert.equal(await storage.stat('current.mp3'), null);
-    } finally {
-      await dir.cleanup();
-    }
+    });
   });
 
   it('never serves a file outside the root through a remembered path replaced by a symlink', async () => {
