@@ -20,14 +20,14 @@
 // arm with a sha256 check of the whole body, and one Range request goes through s3proxy (206,
 // Content-Range and bytes checked: s3proxy_range_ok); every timed run checks status, length and
 // first chunk.
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { deterministicRange } from '../../support/s3';
 import { freePort } from '../../support/nginx';
 import { rssGrowth, startChild, type BenchChild } from '../lib/child';
 import { directGet } from '../lib/direct-get';
 import { expectBody, get, mbps, median, sleep } from '../lib/client';
 import { GiB, MiB, type BenchContext, type Fixture, type ObjectName } from '../lib/context';
+import { presignedServer, presignedUrl } from '../lib/presigned-nginx';
 import { procPeak, nginxWorkers, type ProcPeak } from '../lib/proc-rss';
 import { metric, notRun } from '../lib/report';
 import { benchS3Client } from '../lib/s3env';
@@ -129,24 +129,6 @@ async function checkRange(url: string, obj: Fixture): Promise<{ ok: boolean; tex
     : { ok: true, text: `bytes=${start}-${end}: 206, ${want}, ${r.bytes} bytes right` };
 }
 
-/** An nginx server block that proxies any request URI (a presigned path and query) to S3 unchanged. */
-function presignedServer(port: number, s3Host: string): string {
-  return `# benchmark baseline: nginx proxying presigned URLs, no app in front
-upstream bench_s3_presigned { server ${s3Host}; keepalive 16; }
-server {
-    listen 127.0.0.1:${port};
-    server_tokens off;
-    location / {
-        proxy_pass http://bench_s3_presigned;
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Host ${s3Host};
-        proxy_max_temp_file_size 0;
-    }
-}
-`;
-}
-
 interface Measured {
   best: number;
   ttfbs: number[];
@@ -170,14 +152,14 @@ export async function run(ctx: BenchContext): Promise<void> {
   let rangeOk = 0;
   let checked = 0;
   try {
-    let presignedUrl = '';
+    let presignedBase = '';
     let accelPeak: ProcPeak | undefined;
     let presignedPeak: ProcPeak | undefined;
     if (withAccel) {
       accelApp = await ctx.server('library (S3 accel)', accelSpec);
       const presignedPort = await freePort();
       nginx = await ctx.nginx(Number(new URL(accelApp.url).port), accelSpec, presignedServer(presignedPort, new URL(env.cfg.endpoint).host));
-      presignedUrl = `http://127.0.0.1:${presignedPort}`;
+      presignedBase = `http://127.0.0.1:${presignedPort}`;
       const workers = nginxWorkers(nginx.dir);
       accelPeak = procPeak(workers);
       presignedPeak = procPeak(workers);
@@ -210,16 +192,7 @@ export async function run(ctx: BenchContext): Promise<void> {
         const app = accelApp;
         const nginxUrl = nginx.url;
         arms.push(httpArm('accel', (o) => `${nginxUrl}/s3/${o.key}`, { child: () => app, nginx: accelPeak }));
-        arms.push(
-          httpArm(
-            'presigned',
-            async (o) => {
-              const url = new URL(await getSignedUrl(client, new GetObjectCommand({ Bucket: env.cfg.bucket, Key: o.key }), { expiresIn: 3600 }));
-              return `${presignedUrl}${url.pathname}${url.search}`;
-            },
-            { nginx: presignedPeak },
-          ),
-        );
+        arms.push(httpArm('presigned', (o) => presignedUrl(presignedBase, client, env.cfg.bucket, o.key), { nginx: presignedPeak }));
       }
       const m = new Map<ArmName, Measured>(arms.map((a) => [a.name, { best: 0, ttfbs: [], probeTtfbs: [], rss: [], nginxRss: [] }]));
 
