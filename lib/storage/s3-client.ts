@@ -6,6 +6,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
+import { type GatedHandler, gateRequests } from './s3-gated-handler';
+import { SocketGate } from './socket-gate';
 
 /** Options for {@link createS3Client}. */
 export interface S3ClientSettings {
@@ -19,8 +21,9 @@ export interface S3ClientSettings {
   forcePathStyle?: boolean;
   /**
    * Sockets the client may hold open to S3 at once: the number of S3 downloads that can be
-   * in flight; further ones queue. Every download releases its socket when it ends or aborts.
-   * @default 50
+   * in flight; further requests wait at the client's gate (first reads before the next windows of
+   * downloads under way; the SDK's timeouts start once a socket is theirs). Every download
+   * releases its socket when it ends or aborts. @default 50
    */
   maxSockets?: number;
   /** Milliseconds to wait for a TCP connection to S3. @default 5000 */
@@ -36,9 +39,10 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
 }
 
 /**
- * Creates an S3Client with a keep-alive socket pool of `maxSockets`, connection and idle
- * timeouts, and `requestChecksumCalculation` / `responseChecksumValidation` set to
- * `WHEN_REQUIRED` (what S3-compatible servers and constant-memory streaming need).
+ * Creates an S3Client with a keep-alive socket pool of `maxSockets` and a gate in front of it
+ * (see {@link socketGate}), connection and idle timeouts, and `requestChecksumCalculation` /
+ * `responseChecksumValidation` set to `WHEN_REQUIRED` (what S3-compatible servers and
+ * constant-memory streaming need).
  *
  * @example
  * const client = createS3Client({
@@ -74,12 +78,14 @@ export function createS3Client(settings: S3ClientSettings = {}): S3Client {
       throwOnRequestTimeout: true,
     },
   });
-  crowds.set(client, () => agents.some(hasQueue));
+  const gate = new SocketGate(maxSockets, () => agents.some(hasQueue));
+  gateRequests(client.config.requestHandler as unknown as GatedHandler, gate);
+  gates.set(client, gate);
   return client;
 }
 
-/** For each client made by createS3Client: whether a request waits for one of its pooled sockets. */
-const crowds = new WeakMap<S3Client, () => boolean>();
+/** The socket gate of each client made by createS3Client. */
+const gates = new WeakMap<S3Client, SocketGate>();
 
 function hasQueue(agent: http.Agent): boolean {
   for (const name in agent.requests) if ((agent.requests[name]?.length ?? 0) > 0) return true;
@@ -87,15 +93,16 @@ function hasQueue(agent: http.Agent): boolean {
 }
 
 /**
- * Whether a request of `client` is waiting for a socket because its whole pool is in use, as a
- * function to call when it matters; undefined for a client not made by {@link createS3Client}
- * (its pool is not ours to see). Stream delivery uses it to give a slow download's connection
- * back as soon as another download waits for one.
+ * The {@link SocketGate} of a client made by {@link createS3Client} (`maxSockets` permits);
+ * undefined for any other client (its pool is not ours to see). Every request of the client
+ * passes it after signing, so requests wait for a socket in arrival order before the SDK's
+ * connection and request timeouts start; stream delivery asks it whether others wait
+ * (`crowded()`) to give a held connection back.
  *
  * @example
- * const crowded = poolCrowded(createS3Client({ maxSockets: 2 }));
- * if (crowded?.()) console.log('every S3 socket is in use and a request waits');
+ * const gate = socketGate(createS3Client({ maxSockets: 2 }));
+ * if (gate?.crowded()) console.log('every S3 socket is in use and a request waits');
  */
-export function poolCrowded(client: S3Client): (() => boolean) | undefined {
-  return crowds.get(client);
+export function socketGate(client: S3Client): SocketGate | undefined {
+  return gates.get(client);
 }

@@ -10,7 +10,8 @@ import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput } from
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StorageError } from './errors';
 import { keySegments } from './keys';
-import { poolCrowded } from './s3-client';
+import { socketGate } from './s3-client';
+import { CONTINUATION } from './s3-gated-handler';
 import { MAX_WINDOWS, resumable } from './resume';
 import { bodyOf, discardBody, getMeta, headMeta, statusOf, toStorageError } from './s3-responses';
 import type { S3Settings } from './s3-options';
@@ -37,7 +38,8 @@ export class S3Objects {
   private readonly crowded: (() => boolean) | undefined;
 
   constructor(private readonly settings: S3Settings) {
-    this.crowded = poolCrowded(settings.client);
+    const gate = socketGate(settings.client);
+    this.crowded = gate && (() => gate.crowded());
   }
 
   /**
@@ -177,24 +179,28 @@ export class S3Objects {
       const from = start + offset;
       if (end !== undefined && from > end) return Promise.resolve(Readable.from([]));
       const to = length === undefined ? end : Math.min(end ?? Number.MAX_SAFE_INTEGER, from + length - 1);
-      return this.get(pin.objectKey, { start: from, end: to }, { ifMatch: pin.ifMatch, signal });
+      return this.get(pin.objectKey, { start: from, end: to }, { ifMatch: pin.ifMatch, signal }, true);
     };
     const report = onResume && ((attempt: number, offset: number, cause: unknown): void => onResume({ key, attempt, offset: start + offset, cause }));
     return resumable(first, { reopen, options: resume, signal, onResume: report, crowded: this.crowded }, pin.window);
   }
 
-  /** One GetObject of an explicit range (or the whole object), failures mapped to StorageError. */
-  private async send(Key: string, span: Span | undefined, guard: Guard): Promise<GetObjectCommandOutput> {
+  /**
+   * One GetObject of an explicit range (or the whole object), failures mapped to StorageError.
+   * `continuation`: the next read of a body under way (waits behind first reads for a socket).
+   */
+  private async send(Key: string, span: Span | undefined, guard: Guard, continuation = false): Promise<GetObjectCommandOutput> {
     const Range = span ? `bytes=${span.start}-${span.end ?? ''}` : undefined;
     const { client, bucket } = this.settings;
+    const options = { abortSignal: guard.signal, [CONTINUATION]: continuation };
     try {
-      return await client.send(new GetObjectCommand({ Bucket: bucket, Key, Range, IfMatch: guard.ifMatch }), { abortSignal: guard.signal });
+      return await client.send(new GetObjectCommand({ Bucket: bucket, Key, Range, IfMatch: guard.ifMatch }), options);
     } catch (err) {
       throw toStorageError(err, guard.signal);
     }
   }
 
-  private async get(Key: string, span: Span | undefined, guard: Guard): Promise<Readable> {
-    return bodyOf(await this.send(Key, span, guard), guard.signal);
+  private async get(Key: string, span: Span | undefined, guard: Guard, continuation = false): Promise<Readable> {
+    return bodyOf(await this.send(Key, span, guard, continuation), guard.signal);
   }
 }

@@ -3,6 +3,10 @@
 // within a quarter second of the other request queueing), and the stopped one, read on later,
 // is byte-exact. The release period is set far beyond the test, so only the crowded pool can
 // free the socket; without that rule the second request would wait for the connection timeout.
+// And requests queued for the pool wait in the library's gate, where the SDK's timeouts do not
+// run: eight downloads at once through one socket with a 100 ms connection timeout all complete,
+// every S3 request on its first attempt (without the gate the SDK times queued requests out and
+// retries them).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -17,30 +21,47 @@ import { createTestS3Client, ensureBucket, putObjectStream, s3TestConfig, sha256
 const MiB = 1024 * 1024;
 const BIG = 32 * MiB;
 const SMALL = 1 * MiB;
+const MEDIUM = 8 * MiB;
 const cfg = s3TestConfig();
 const setup = createTestS3Client().client;
 const prefix = `crowded-${Date.now().toString(36)}/`;
 let app: FileApp;
 let client: ReturnType<typeof createS3Client>;
+let tightClient: ReturnType<typeof createS3Client>;
+/** The SDK's attempts for each request of tightClient that succeeded. */
+const attempts: number[] = [];
 
 before(async () => {
   await ensureBucket(setup, cfg.bucket);
   await putObjectStream(setup, cfg.bucket, `${prefix}show.bin`, 'crowded-show', BIG);
   await putObjectStream(setup, cfg.bucket, `${prefix}jingle.bin`, 'crowded-jingle', SMALL);
-  client = createS3Client({
+  await putObjectStream(setup, cfg.bucket, `${prefix}promo.bin`, 'crowded-promo', MEDIUM);
+  const settings = {
     endpoint: cfg.endpoint,
     region: cfg.region,
     forcePathStyle: true,
     credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
     maxSockets: 1,
-  });
+  };
+  client = createS3Client(settings);
+  tightClient = createS3Client({ ...settings, connectionTimeoutMs: 100 });
+  tightClient.middlewareStack.add(
+    (next) => async (args) => {
+      const out = await next(args);
+      attempts.push((out.output as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 0);
+      return out;
+    },
+    { step: 'initialize', name: 'countAttempts' },
+  );
   // windowBytes 0: the show is one open-ended read that holds the only socket while its client waits.
   const storage = s3Storage({ client, bucket: cfg.bucket, prefix, resume: { windowBytes: 0, releaseAfterMs: 600_000 } });
-  app = await startFileApp({ s3: storage });
+  const tight = s3Storage({ client: tightClient, bucket: cfg.bucket, prefix });
+  app = await startFileApp({ s3: storage, tight });
 });
 after(async () => {
   await app?.close();
   client?.destroy();
+  tightClient?.destroy();
   setup.destroy();
 });
 
@@ -69,5 +90,21 @@ describe('a crowded S3 pool', () => {
     assert.equal(got, BIG);
     assert.equal(hash.digest('hex'), await sha256OfRange('crowded-show', BIG, 0, BIG - 1), 'byte-exact after the release');
     assert.equal((await app.resultFor('/s3/show.bin')).outcome, 'completed');
+  });
+
+  test('eight downloads at once through one socket with a 100 ms connection timeout: every one completes byte-exact', async () => {
+    const expected = await sha256OfRange('crowded-promo', MEDIUM, 0, MEDIUM - 1);
+    const results = await Promise.all(Array.from({ length: 8 }, (_v, i) => requestHash(`${app.url}/tight/promo.bin?n=${i}`)));
+    for (const [i, r] of results.entries()) {
+      assert.equal(r.status, 200, `download ${i}: status`);
+      assert.equal(r.complete, true, `download ${i}: complete`);
+      assert.equal(r.sha256, expected, `download ${i}: bytes`);
+    }
+    assert.ok(attempts.length >= 8, `${attempts.length} S3 requests`);
+    assert.deepEqual(
+      attempts.filter((n) => n !== 1),
+      [],
+      'no S3 request needed a second attempt',
+    );
   });
 });
