@@ -1,7 +1,9 @@
 // The server under test, in its own process: an Express app serving `/<storage>/<key>` through
 // fileHandler (like test/support/file-app.ts, without its per-request result log), optionally
 // express.static under /__static/ (the local-stream baseline), a bare GetObject → pipeline(Body, res)
-// under /__pipe/<object key> (what a Node hop costs without the library), and the RSS sampler under /__bench/.
+// under /__pipe/<object key> (what a Node hop costs without the library), the same object through
+// Node's fetch (undici) of a presigned URL under /__fetch/<object key> (the HTTP client the issue
+// asked to compare), and the RSS sampler under /__bench/.
 //
 // BENCH_SERVER (JSON): a ServerSpec (lib/storages.ts): { "storages": { "<name>": StorageSpec },
 //   "staticRoot"?: "<dir>", "pipe"?: true }; S3 settings from the S3_* env (see test/support/s3.ts).
@@ -9,12 +11,29 @@
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import express from 'express';
 import { fileHandler } from '../../lib';
 import { announce, exitWithParent, startRssSampler } from './lib/rss';
 import { benchS3Client } from './lib/s3env';
 import { buildStorages, type ServerSpec } from './lib/storages';
+
+const BUCKET = process.env.S3_BUCKET ?? 'station-files-bench';
+
+/** GetObject through undici (Node's fetch) of a presigned URL, piped to `res`: no AWS SDK on the body's path. */
+async function fetchPipe(client: S3Client, key: string[], res: express.Response): Promise<void> {
+  try {
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: key.join('/') }), { expiresIn: 300 });
+    const got = await fetch(url);
+    if (!got.ok || !got.body) throw new Error(`fetch: ${got.status}`);
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': got.headers.get('content-length') ?? '' });
+    await pipeline(Readable.fromWeb(got.body as import('node:stream/web').ReadableStream), res);
+  } catch (err) {
+    process.stderr.write(`server: /__fetch: ${err instanceof Error ? err.message : String(err)}\n`);
+    res.destroy();
+  }
+}
 
 function main(): void {
   exitWithParent();
@@ -30,10 +49,11 @@ function main(): void {
   if (spec.staticRoot) app.use('/__static', express.static(spec.staticRoot));
   if (spec.pipe) {
     const client = benchS3Client();
+    app.get('/__fetch/*key', (req, res) => void fetchPipe(client, req.params.key as unknown as string[], res));
     app.get('/__pipe/*key', (req, res) => {
       const Key = (req.params.key as unknown as string[]).join('/');
       void (async () => {
-        const out = await client.send(new GetObjectCommand({ Bucket: process.env.S3_BUCKET ?? 'station-files-bench', Key }));
+        const out = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key }));
         if (!(out.Body instanceof Readable)) throw new Error('no Node stream');
         res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(out.ContentLength) });
         await pipeline(out.Body, res);

@@ -1,7 +1,9 @@
 // s3-memory: one 2 GiB (× scale) object streamed from S3 through the library (stream mode); the
 // server's peak RSS growth over its idle baseline, against the buffering proxy for the same object.
 // Also (no target) against a bare GetObject → pipeline(Body, res) in a fresh server process: Node's
-// per-read Buffers pile up between GCs (tens of MiB), which is the floor any streaming server has.
+// per-read Buffers pile up between GCs (tens of MiB), which is the floor any streaming server has;
+// and against the same object fetched through Node's fetch (undici) from a presigned URL and piped
+// (/__fetch/): the HTTP client the issue asked to compare, its RSS growth and server CPU per GiB.
 import { rssGrowth, type BenchChild } from '../lib/child';
 import { expectBody, get, mbps, sleep, type GetResult } from '../lib/client';
 import { MiB, type BenchContext, type Fixture } from '../lib/context';
@@ -18,7 +20,8 @@ async function measure(ctx: BenchContext, child: BenchChild, path: (key: string)
   await sleep(150); // one more sample after the last byte
   const after = await child.rss();
   const growth = rssGrowth(before, after);
-  ctx.log(`  ${child.label}: ${growth.text}; ttfb ${r.ttfbMs.toFixed(0)} ms, ${mbps(r.bytes, r.totalMs).toFixed(0)} MB/s`);
+  const cpuPerGiB = ((after.cpuSeconds - before.cpuSeconds) * 1024 ** 3) / Math.max(1, r.bytes);
+  ctx.log(`  ${child.label}: ${growth.text}; ttfb ${r.ttfbMs.toFixed(0)} ms, ${mbps(r.bytes, r.totalMs).toFixed(0)} MB/s, CPU ${cpuPerGiB.toFixed(2)} s/GiB`);
   let ok = true;
   try {
     expectBody(child.label, r, 200, obj.size, await obj.sha256());
@@ -26,7 +29,7 @@ async function measure(ctx: BenchContext, child: BenchChild, path: (key: string)
     ctx.log(`  ${err instanceof Error ? err.message : String(err)}`);
     ok = false;
   }
-  return { growth: growth.mib, ok, ttfb: r.ttfbMs };
+  return { growth: growth.mib, ok, ttfb: r.ttfbMs, cpuPerGiB };
 }
 
 export async function run(ctx: BenchContext): Promise<void> {
@@ -43,6 +46,9 @@ export async function run(ctx: BenchContext): Promise<void> {
   const pipe = await ctx.server('bare pipe', { storages: {}, pipe: true });
   const pipeResult = await measure(ctx, pipe, (k) => `/__pipe/${k}`, warm, obj);
   await pipe.stop();
+  const undici = await ctx.server('fetch (undici) pipe', { storages: {}, pipe: true });
+  const fetchResult = await measure(ctx, undici, (k) => `/__fetch/${k}`, warm, obj);
+  await undici.stop();
   ctx.log(`  object ${(obj.size / MiB).toFixed(0)} MiB from ${env.cfg.endpoint}`);
   ctx.emit(
     metric(NAME, 'rss_growth', libResult.growth, 'MiB', {
@@ -51,9 +57,11 @@ export async function run(ctx: BenchContext): Promise<void> {
     }),
   );
   ctx.emit(metric(NAME, 'rss_growth_vs_bare_pipe', libResult.growth, 'MiB', { baseline: pipeResult.growth }));
+  ctx.emit(metric(NAME, 'rss_growth_undici_vs_bare_pipe', fetchResult.growth, 'MiB', { baseline: pipeResult.growth }));
+  ctx.emit(metric(NAME, 'cpu_seconds_per_gib_undici_vs_bare_pipe', fetchResult.cpuPerGiB, 's', { baseline: pipeResult.cpuPerGiB }));
   ctx.emit(
-    metric(NAME, 'checksums_ok', Number(libResult.ok) + Number(proxyResult.ok) + Number(pipeResult.ok), 'count', {
-      target: { on: 'value', op: '==', limit: 3 },
+    metric(NAME, 'checksums_ok', Number(libResult.ok) + Number(proxyResult.ok) + Number(pipeResult.ok) + Number(fetchResult.ok), 'count', {
+      target: { on: 'value', op: '==', limit: 4 },
     }),
   );
   ctx.emit(metric(NAME, 'ttfb', libResult.ttfb, 'ms', { baseline: proxyResult.ttfb }));
