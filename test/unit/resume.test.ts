@@ -203,13 +203,24 @@ describe('resumable: windows', () => {
     return { body: Buffer.concat(chunks), asked, opened, error };
   }
 
+  /** The run passed `object` on whole, without an error, and read exactly the windows `asked`. */
+  function assertWindows(
+    run: { body: Buffer; asked: [number, number | undefined][]; error?: Error },
+    object: Buffer,
+    asked: [number, number | undefined][],
+    why?: string,
+  ): void {
+    assert.equal(run.error, undefined);
+    assert.ok(run.body.equals(object), 'byte-exact');
+    assert.deepEqual(run.asked, asked, why);
+  }
+
   it('serves a slow consumer window by window, each read whole from the storage, byte-exact', async () => {
     // Windows larger than the stream's own 16 KiB buffer, so that buffer cannot take one whole.
     const run = await windows(OBJECT, 32 * KiB, 32 * KiB, true);
-    assert.equal(run.error, undefined);
-    assert.ok(run.body.equals(OBJECT), 'byte-exact');
-    assert.deepEqual(
-      run.asked,
+    assertWindows(
+      run,
+      OBJECT,
       [
         [32 * KiB, 32 * KiB],
         [64 * KiB, 32 * KiB],
@@ -225,9 +236,7 @@ describe('resumable: windows', () => {
 
   it('doubles the windows of a fast consumer, then reads the rest open-ended', async () => {
     const run = await windows(BIG, 64 * KiB, 64 * KiB, false);
-    assert.equal(run.error, undefined);
-    assert.ok(run.body.equals(BIG), 'byte-exact');
-    assert.deepEqual(run.asked, [
+    assertWindows(run, BIG, [
       [64 * KiB, 128 * KiB],
       [192 * KiB, 256 * KiB],
       [448 * KiB, 512 * KiB],
@@ -237,9 +246,7 @@ describe('resumable: windows', () => {
 
   it('keeps a fast consumer at windowBytes while another request waits for a connection (crowded pool)', async () => {
     const run = await windows(OBJECT, 32 * KiB, 32 * KiB, false, { crowded: () => true });
-    assert.equal(run.error, undefined);
-    assert.ok(run.body.equals(OBJECT), 'byte-exact');
-    assert.deepEqual(run.asked, [
+    assertWindows(run, OBJECT, [
       [32 * KiB, 32 * KiB],
       [64 * KiB, 32 * KiB],
       [96 * KiB, 32 * KiB],
@@ -248,10 +255,9 @@ describe('resumable: windows', () => {
 
   it('resumes a next window that could not be read (an unreachable storage), byte-exact', async () => {
     const run = await windows(OBJECT, 32 * KiB, 32 * KiB, true, { failAt: 64 * KiB });
-    assert.equal(run.error, undefined);
-    assert.ok(run.body.equals(OBJECT), 'byte-exact');
-    assert.deepEqual(
-      run.asked,
+    assertWindows(
+      run,
+      OBJECT,
       [
         [32 * KiB, 32 * KiB],
         [64 * KiB, 32 * KiB],
