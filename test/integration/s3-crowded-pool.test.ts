@@ -6,7 +6,8 @@
 // And requests queued for the pool wait in the library's gate, where the SDK's timeouts do not
 // run: eight downloads at once through one socket with a 100 ms connection timeout all complete,
 // every S3 request on its first attempt (without the gate the SDK times queued requests out and
-// retries them).
+// retries them). Every kind of answer gives its socket back (a permit held forever would stop
+// the one-socket client): HEAD, a missing key, a failed If-Match, a range past the end.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -28,6 +29,7 @@ const prefix = `crowded-${Date.now().toString(36)}/`;
 let app: FileApp;
 let client: ReturnType<typeof createS3Client>;
 let tightClient: ReturnType<typeof createS3Client>;
+let storage: ReturnType<typeof s3Storage>;
 /** The SDK's attempts for each request of tightClient that succeeded. */
 const attempts: number[] = [];
 
@@ -54,7 +56,7 @@ before(async () => {
     { step: 'initialize', name: 'countAttempts' },
   );
   // windowBytes 0: the show is one open-ended read that holds the only socket while its client waits.
-  const storage = s3Storage({ client, bucket: cfg.bucket, prefix, resume: { windowBytes: 0, releaseAfterMs: 600_000 } });
+  storage = s3Storage({ client, bucket: cfg.bucket, prefix, resume: { windowBytes: 0, releaseAfterMs: 600_000 } });
   const tight = s3Storage({ client: tightClient, bucket: cfg.bucket, prefix });
   app = await startFileApp({ s3: storage, tight });
 });
@@ -106,5 +108,20 @@ describe('a crowded S3 pool', () => {
       [],
       'no S3 request needed a second attempt',
     );
+  });
+
+  test('HEAD, a missing key, a failed If-Match and a range past the end each give the only socket back', { timeout: 60_000 }, async () => {
+    for (let round = 0; round < 3; round++) {
+      const meta = await storage.stat('jingle.bin');
+      assert.equal(meta?.size, SMALL);
+      assert.equal(await storage.stat('missing.bin'), null);
+      await assert.rejects(storage.open('jingle.bin', { ifMatch: '"not-the-etag"' }), (err: Error & { code?: string }) => err.code === 'changed');
+      const past = await storage.read?.('jingle.bin', { range: { start: SMALL + 10 } });
+      assert.equal(past?.body, null, 'a range past the end: metadata only');
+    }
+    // Still served: no permit was kept by any of those answers.
+    const r = await requestHash(`${app.url}/s3/jingle.bin?after`);
+    assert.equal(r.status, 200);
+    assert.equal(r.sha256, await sha256OfRange('crowded-jingle', SMALL, 0, SMALL - 1));
   });
 });
