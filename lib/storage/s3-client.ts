@@ -58,7 +58,6 @@ export function createS3Client(settings: S3ClientSettings = {}): S3Client {
     throw new TypeError('createS3Client: `endpoint` must be an http(s) URL');
   }
   const agentOptions = { keepAlive: true, maxSockets };
-  const agents = [new http.Agent(agentOptions), new https.Agent(agentOptions)] as const;
   const client = new S3Client({
     region: settings.region ?? 'us-east-1',
     endpoint: settings.endpoint,
@@ -68,8 +67,8 @@ export function createS3Client(settings: S3ClientSettings = {}): S3Client {
     responseChecksumValidation: 'WHEN_REQUIRED',
     // Options for the SDK's own NodeHttpHandler (no direct import of @smithy/* needed).
     requestHandler: {
-      httpAgent: agents[0],
-      httpsAgent: agents[1],
+      httpAgent: new http.Agent(agentOptions),
+      httpsAgent: new https.Agent(agentOptions),
       connectionTimeout,
       // No bytes from S3 for this long, before or during the body: the transfer fails (and
       // stream delivery resumes it) instead of hanging, and the socket is released.
@@ -78,7 +77,8 @@ export function createS3Client(settings: S3ClientSettings = {}): S3Client {
       throwOnRequestTimeout: true,
     },
   });
-  const gate = new SocketGate(maxSockets, () => agents.some(hasQueue));
+  // As many permits as the agents have sockets: every request passes the gate, so the agents never queue.
+  const gate = new SocketGate(maxSockets);
   gateRequests(client.config.requestHandler as unknown as GatedHandler, gate);
   gates.set(client, gate);
   return client;
@@ -86,11 +86,6 @@ export function createS3Client(settings: S3ClientSettings = {}): S3Client {
 
 /** The socket gate of each client made by createS3Client. */
 const gates = new WeakMap<S3Client, SocketGate>();
-
-function hasQueue(agent: http.Agent): boolean {
-  for (const name in agent.requests) if ((agent.requests[name]?.length ?? 0) > 0) return true;
-  return false;
-}
 
 /**
  * The {@link SocketGate} of a client made by {@link createS3Client} (`maxSockets` permits);

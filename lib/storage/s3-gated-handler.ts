@@ -7,17 +7,17 @@
 import { Readable } from 'node:stream';
 import type { SocketGate } from './socket-gate';
 
-/** The part of the SDK's request handler (NodeHttpHandler) that is wrapped. */
-export interface GatedHandler {
-  handle(request: unknown, options?: { abortSignal?: unknown; [CONTINUATION]?: boolean }): Promise<{ response: { body?: unknown } }>;
-}
-
 /**
  * Marks a request as a continuation (the next read of a download already under way) in the
  * options of `client.send`, which the SDK hands to its request handler: it waits behind first
  * reads at the gate.
  */
 export const CONTINUATION = Symbol('station-files continuation');
+
+/** The part of the SDK's request handler (NodeHttpHandler) that is wrapped. */
+export interface GatedHandler {
+  handle(request: unknown, options?: { abortSignal?: unknown; [CONTINUATION]?: boolean }): Promise<{ response: { body?: unknown } }>;
+}
 
 /**
  * Replaces `handler.handle` with one that passes `gate` first (see the module comment). Used by

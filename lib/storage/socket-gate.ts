@@ -15,8 +15,7 @@ type Waiter = (release: Release) => void;
 
 /**
  * `size` permits, handed out first reads first, each kind in arrival order. `crowded()` says
- * whether a request waits (here, or in the HTTP agent's own queue when `queued` is given:
- * requests sent past the gate).
+ * whether a request waits.
  *
  * @example
  * const gate = new SocketGate(50);
@@ -29,16 +28,13 @@ export class SocketGate {
   private readonly firsts = new Set<Waiter>();
   private readonly continuations = new Set<Waiter>();
 
-  constructor(
-    readonly size: number,
-    private readonly queued?: () => boolean,
-  ) {
+  constructor(size: number) {
     this.free = size;
   }
 
   /** Whether a request waits for a socket. */
   crowded(): boolean {
-    return this.firsts.size > 0 || this.continuations.size > 0 || (this.queued?.() ?? false);
+    return this.firsts.size > 0 || this.continuations.size > 0;
   }
 
   /**
