@@ -1,27 +1,33 @@
 /** The file operations of one localStorage: stat, open and read, over keys resolved by LocalPaths. */
-import { lstat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { StorageError } from './errors';
-import { fileEtag, fileMeta, openFile, streamOf, type OpenFile } from './local-open';
+import type { FileLease, OpenFiles } from './local-file-cache';
+import { fileEtag, fileMeta } from './local-meta';
 import type { LocalPaths, Located } from './local-paths';
+import { rangeStream } from './local-range-stream';
 import type { ObjectMeta, OpenOptions, ReadOptions, ReadResult } from './types';
 
 /** stat, open and read of the files under one root. */
 export class LocalFiles {
-  constructor(private readonly paths: LocalPaths) {}
+  constructor(
+    private readonly paths: LocalPaths,
+    private readonly files: OpenFiles,
+  ) {}
 
   /**
    * The metadata of a key's regular file, or null; remembers where it was for open and accel.
+   * It comes from the open descriptor (see OpenFiles), so a later open in the same request reads
+   * the file it describes.
    *
    * @example
-   * const meta = await new LocalFiles(new LocalPaths('/srv/media')).stat('a.mp3');
+   * const meta = await new LocalFiles(new LocalPaths('/srv/media'), new OpenFiles(1000, 128)).stat('a.mp3');
    */
   async stat(key: string): Promise<ObjectMeta | null> {
     return this.atPath(key, undefined, async (located) => {
-      // A real path's last part is never a symlink; lstat refuses one put there since.
-      const stats = await lstat(located.file).catch(() => null);
-      if (!stats?.isFile()) return null;
-      const meta = fileMeta(stats);
+      const lease = await this.files.lease(located.file);
+      if (!lease) return null;
+      const meta = fileMeta(lease.file.stats);
+      lease.release();
       this.paths.remember(meta, key, located);
       return meta;
     });
@@ -35,13 +41,13 @@ export class LocalFiles {
    * const body = await files.open('a.mp3', { range: { start: 0, end: 99 }, ifMatch: meta.etag, meta });
    */
   async open(key: string, opts: OpenOptions): Promise<Readable> {
-    const opened = await this.openKey(key, opts.meta);
-    if (!opened) throw new StorageError('not-found', 'no such file');
-    if (opts.ifMatch !== undefined && fileEtag(opened.stats) !== opts.ifMatch) {
-      await opened.handle.close();
+    const lease = await this.leaseKey(key, opts.meta);
+    if (!lease) throw new StorageError('not-found', 'no such file');
+    if (opts.ifMatch !== undefined && fileEtag(lease.file.stats) !== opts.ifMatch) {
+      lease.release();
       throw new StorageError('changed', 'file changed since the response was planned');
     }
-    return streamOf(opened.handle, opened.stats.size, opts.range, opts.signal);
+    return rangeStream(lease, opts.range, opts.signal);
   }
 
   /**
@@ -52,22 +58,22 @@ export class LocalFiles {
    * const found = await files.read('a.mp3', { range: { start: 100 }, signal });
    */
   async read(key: string, opts: ReadOptions): Promise<ReadResult | null> {
-    const opened = await this.openKey(key);
-    if (!opened) return null;
-    const { handle, stats } = opened;
+    const lease = await this.leaseKey(key);
+    if (!lease) return null;
+    const { stats } = lease.file;
     const meta = fileMeta(stats);
     if (opts.range && opts.range.start >= stats.size) {
-      await handle.close();
+      lease.release();
       return { meta, range: null, body: null };
     }
     const last = stats.size - 1;
     const range = opts.range ? { start: opts.range.start, end: Math.min(opts.range.end ?? last, last) } : null;
-    return { meta, range, body: await streamOf(handle, stats.size, range ?? undefined, opts.signal) };
+    return { meta, range, body: rangeStream(lease, range ?? undefined, opts.signal) };
   }
 
-  /** Opens the file a key names (where stat found it, when `meta` came from stat). */
-  private openKey(key: string, meta?: ObjectMeta): Promise<OpenFile | null> {
-    return this.atPath(key, meta, (located) => openFile(located.file));
+  /** A lease on the file a key names (where stat found it, when `meta` came from stat). */
+  private leaseKey(key: string, meta?: ObjectMeta): Promise<FileLease | null> {
+    return this.atPath(key, meta, (located) => this.files.lease(located.file));
   }
 
   /**

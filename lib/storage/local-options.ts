@@ -25,6 +25,16 @@ export interface LocalStorageOptions {
    * @default 1000
    */
   pathCacheMs?: number;
+  /**
+   * Milliseconds an opened file's descriptor and metadata (size, mtime, ETag) are reused by later
+   * requests, as nginx's `open_file_cache` does: a file replaced, changed or deleted is seen up to
+   * this long later, each response still of one version with its own ETag (a file truncated in
+   * that time cuts the responses that read past its new end). 0 opens the file per request.
+   * @default 1000
+   */
+  fileCacheMs?: number;
+  /** The most files kept open by that cache at once (the oldest is closed first). @default 128 */
+  fileCacheFiles?: number;
 }
 
 /** {@link LocalStorageOptions} validated: an absolute root, an accelPrefix without trailing slashes. */
@@ -33,20 +43,22 @@ export interface LocalSettings {
   accelPrefix?: string;
   delivery: DeliveryMode;
   pathCacheMs: number;
+  fileCacheMs: number;
+  fileCacheFiles: number;
 }
 
 const FACTORY = 'localStorage';
-const LOCAL_KEYS = ['root', 'accelPrefix', 'delivery', 'pathCacheMs'] as const;
+const LOCAL_KEYS = ['root', 'accelPrefix', 'delivery', 'pathCacheMs', 'fileCacheMs', 'fileCacheFiles'] as const;
 
 /**
  * Validates {@link LocalStorageOptions} once, when localStorage is called: unknown keys are
  * refused, `root` is made absolute, `accelPrefix` must be an nginx location path (its trailing
- * slashes are dropped), `delivery` must be a mode this storage can do, and `pathCacheMs` a whole
- * number of milliseconds up to a minute.
+ * slashes are dropped), `delivery` must be a mode this storage can do, `pathCacheMs` and
+ * `fileCacheMs` whole numbers of milliseconds up to a minute, `fileCacheFiles` 1 to 10,000.
  *
  * @example
  * readLocalOptions({ root: 'media', accelPrefix: '/internal/media/' })
- * // { root: '/srv/app/media', accelPrefix: '/internal/media', delivery: 'accel', pathCacheMs: 1000 }
+ * // { root: '/srv/app/media', accelPrefix: '/internal/media', delivery: 'accel', pathCacheMs: 1000, fileCacheMs: 1000, fileCacheFiles: 128 }
  */
 export function readLocalOptions(options: LocalStorageOptions): LocalSettings {
   const o = OptionsReader.of(FACTORY, options, LOCAL_KEYS);
@@ -54,5 +66,7 @@ export function readLocalOptions(options: LocalStorageOptions): LocalSettings {
   const accelPrefix = nginxLocation(o, 'accelPrefix');
   const delivery = resolveDelivery(FACTORY, o.raw('delivery') as DeliveryPreference | undefined, { accel: accelPrefix !== undefined, presign: false });
   const pathCacheMs = o.integer('pathCacheMs', { min: 0, max: 60_000 }, 1000);
-  return { root: path.resolve(root), accelPrefix: accelPrefix?.replace(/\/+$/, ''), delivery, pathCacheMs };
+  const fileCacheMs = o.integer('fileCacheMs', { min: 0, max: 60_000 }, 1000);
+  const fileCacheFiles = o.integer('fileCacheFiles', { min: 1, max: 10_000 }, 128);
+  return { root: path.resolve(root), accelPrefix: accelPrefix?.replace(/\/+$/, ''), delivery, pathCacheMs, fileCacheMs, fileCacheFiles };
 }

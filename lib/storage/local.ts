@@ -2,18 +2,20 @@
  * localStorage: files under one root directory. Keys never escape the root: `..`, absolute
  * paths, NUL and symlinks that resolve outside the root all read as "not found". The pieces
  * live beside it: local-options.ts (the options, read once), local-paths.ts (keys to real paths,
- * and where stat found them), local-open.ts and local-files.ts (opening and streaming),
- * local-accel.ts (nginx hand-off).
+ * and where stat found them), local-file-cache.ts (open descriptors shared for a moment),
+ * local-files.ts and local-range-stream.ts (stat, open, streaming), local-meta.ts (size, mtime,
+ * ETag), local-accel.ts (nginx hand-off).
  */
 import { StorageError } from './errors';
 import { localAccelTarget } from './local-accel';
+import { OpenFiles } from './local-file-cache';
 import { LocalFiles } from './local-files';
 import { readLocalOptions, type LocalStorageOptions } from './local-options';
 import { LocalPaths } from './local-paths';
 import type { DeliveryMode, Storage } from './types';
 
 export { LOCAL_FULL_SUFFIX } from './local-accel';
-export { fileEtag } from './local-open';
+export { fileEtag } from './local-meta';
 export type { LocalStorageOptions } from './local-options';
 
 /** A {@link Storage} over a local directory. */
@@ -34,9 +36,9 @@ export interface LocalStorage extends Storage {
  * const meta = await media.stat('station-1/media/song.mp3'); // { size, mtime, etag, ... } or null
  */
 export function localStorage(options: LocalStorageOptions): LocalStorage {
-  const { root, accelPrefix, delivery, pathCacheMs } = readLocalOptions(options);
+  const { root, accelPrefix, delivery, pathCacheMs, fileCacheMs, fileCacheFiles } = readLocalOptions(options);
   const paths = new LocalPaths(root, pathCacheMs);
-  const files = new LocalFiles(paths);
+  const files = new LocalFiles(paths, new OpenFiles(fileCacheMs, fileCacheFiles));
   const storage: LocalStorage = {
     kind: 'local',
     root,

@@ -323,7 +323,8 @@ describe("pathCacheMs: a key's real path reused across requests", () => {
 
   it('resolves afresh at once when the remembered file is gone', async () => {
     await withCurrentLink('BBBBBB', async (root, repoint) => {
-      const storage = localStorage({ root, accelPrefix: '/_m', pathCacheMs: 60_000 });
+      // Without the file cache, which would keep serving the deleted file for fileCacheMs.
+      const storage = localStorage({ root, accelPrefix: '/_m', pathCacheMs: 60_000, fileCacheMs: 0 });
       assert.equal((await storage.stat('current.mp3'))?.size, 4);
       await rm(path.join(root, 'a.mp3'));
       await repoint();
@@ -343,7 +344,8 @@ describe("pathCacheMs: a key's real path reused across requests", () => {
       await mkdir(inside);
       await writeFile(path.join(dir.dir, 'secret.txt'), 'SECRET');
       await writeFile(path.join(inside, 'show.mp3'), 'SHOW');
-      const storage = localStorage({ root: inside, pathCacheMs: 60_000 });
+      // Without the file cache (with it: the test of the same name in local-file-cache.test.ts).
+      const storage = localStorage({ root: inside, pathCacheMs: 60_000, fileCacheMs: 0 });
       assert.equal((await storage.stat('show.mp3'))?.size, 4);
       await rm(path.join(inside, 'show.mp3'));
       await symlink(path.join(dir.dir, 'secret.txt'), path.join(inside, 'show.mp3'));
