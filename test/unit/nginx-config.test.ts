@@ -213,12 +213,15 @@ describe('nginxConfig app servers and nextUpstream', () => {
   const upstream = (conf: string): string => /upstream station_files_app \{[^}]*\}/.exec(conf)?.[0] ?? '';
 
   it('one host:port, or a list of them, becomes the servers of one upstream', async () => {
-    assert.equal(upstream(await nginxConfig(base)), 'upstream station_files_app { server 127.0.0.1:3000; keepalive 16; }');
-    assert.equal(upstream(await nginxConfig({ ...base, app: ['127.0.0.1:3000'] })), 'upstream station_files_app { server 127.0.0.1:3000; keepalive 16; }');
+    assert.equal(upstream(await nginxConfig(base)), 'upstream station_files_app { server 127.0.0.1:3000; keepalive 64; keepalive_timeout 4s; }');
+    assert.equal(
+      upstream(await nginxConfig({ ...base, app: ['127.0.0.1:3000'] })),
+      'upstream station_files_app { server 127.0.0.1:3000; keepalive 64; keepalive_timeout 4s; }',
+    );
     const fleet = await nginxConfig({ ...base, app: ['10.0.0.5:3000', 'app-2.internal:3000', '[::1]:3001', 'unix:/run/panel.sock'] });
     assert.equal(
       upstream(fleet),
-      'upstream station_files_app { server 10.0.0.5:3000; server app-2.internal:3000; server [::1]:3001; server unix:/run/panel.sock; keepalive 16; }',
+      'upstream station_files_app { server 10.0.0.5:3000; server app-2.internal:3000; server [::1]:3001; server unix:/run/panel.sock; keepalive 64; keepalive_timeout 4s; }',
     );
     assert.equal(fleet.match(/^upstream station_files_app/gm)?.length, 1);
   });
