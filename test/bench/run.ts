@@ -25,6 +25,7 @@ import * as s3Listeners from './scenarios/s3-listeners';
 import * as s3Memory from './scenarios/s3-memory';
 import * as s3ProxyCompare from './scenarios/s3-proxy-compare';
 import * as s3Throughput from './scenarios/s3-throughput';
+import * as s3Ttfb from './scenarios/s3-ttfb';
 import * as seek from './scenarios/seek';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
@@ -32,6 +33,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   's3-concurrency': s3Concurrency.run,
   's3-throughput': s3Throughput.run,
   seek: seek.run,
+  's3-ttfb': s3Ttfb.run,
   'local-files': localFiles.run,
   's3-accel': s3Accel.run,
   's3-proxy-compare': s3ProxyCompare.run,
