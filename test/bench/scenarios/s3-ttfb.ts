@@ -2,13 +2,17 @@
 // config, in this process) on objects of 16 MiB, 256 MiB, 1 GiB and 2 GiB (× scale), two ways: `whole`
 // (no Range, cut after the first chunk) and `probe` (`Range: bytes=0-1`, as players ask first, read whole).
 // Median of max(5, 15 × scale) rounds, alternating which arm goes first; every answer is checked.
-import type { S3Client } from '@aws-sdk/client-s3';
+// Every request of both arms is on a fresh connection, as a podcast app's first probe is: the
+// client's to the library, and the direct client's to S3 (its agent keeps no connection alive).
+import http from 'node:http';
+import { S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { deterministicRange } from '../../support/s3';
 import { get, median, percentile, sleep } from '../lib/client';
 import { type BenchContext, type Fixture, MiB } from '../lib/context';
 import { directGet } from '../lib/direct-get';
 import { metric } from '../lib/report';
-import { benchS3Client } from '../lib/s3env';
+import type { S3TestConfig } from '../../support/s3';
 
 const NAME = 's3-ttfb';
 const CASES = ['whole', 'probe'] as const;
@@ -46,6 +50,19 @@ function libraryArm(base: string): Arm {
   };
 }
 
+/** The direct arm's client: the bench's S3 settings, a new connection per request. */
+function freshConnectionClient(cfg: S3TestConfig): S3Client {
+  return new S3Client({
+    endpoint: cfg.endpoint,
+    region: cfg.region,
+    forcePathStyle: cfg.forcePathStyle,
+    credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: false }) }),
+  });
+}
+
 function directArm(client: S3Client, bucket: string): Arm {
   return async (obj, c) => {
     const whole = c === 'whole';
@@ -70,7 +87,7 @@ export async function run(ctx: BenchContext): Promise<void> {
   ];
   const runs = Math.max(5, Math.round(15 * ctx.scale));
   const lib = await ctx.server('library', { storages: { s3: { kind: 's3' } } });
-  const client = benchS3Client(env.cfg);
+  const client = freshConnectionClient(env.cfg);
   const arms: [string, Arm][] = [
     ['library', libraryArm(lib.url)],
     ['direct', directArm(client, env.cfg.bucket)],
