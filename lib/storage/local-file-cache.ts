@@ -4,6 +4,7 @@
  * episodes, and opening, stat'ing and closing the file per request cost more than reading it.
  */
 import { close, constants, fstat, open, type Stats } from 'node:fs';
+import { StorageError } from './errors';
 
 /** A regular file opened for reading, and what fstat said about it when it was opened. */
 export interface OpenedFile {
@@ -87,6 +88,7 @@ export class OpenFiles {
   /**
    * A lease on `file` opened for reading; null when it is missing, cannot be opened, is not a
    * regular file, or its last part is a symlink (`file` is a real path: one put there since).
+   * Rejects with StorageError `unavailable` when the process cannot open files (EMFILE, EIO, …).
    *
    * @example
    * const lease = await files.lease(located.file);
@@ -153,11 +155,27 @@ export class OpenFiles {
   }
 }
 
-/** open + fstat, as callbacks (no FileHandle: it would be shared, and closed by its first stream). */
+/**
+ * Open failures that say nothing about the file but about the process or the disk: the request
+ * fails as `unavailable` (502, retry later), never as a 404 a podcast app would take for a deleted
+ * episode. Every other failure (missing, a directory on the way, a symlink, no permission) is "not
+ * found", as a key outside the root is.
+ */
+const PROCESS_FAILURES = new Set(['EMFILE', 'ENFILE', 'EIO', 'ENOMEM', 'EAGAIN']);
+
+/**
+ * open + fstat, as callbacks (no FileHandle: it would be shared, and closed by its first stream).
+ * Resolves null when the file is not there to serve; rejects `unavailable` when it could not be
+ * opened for a reason of the process or the disk (see PROCESS_FAILURES).
+ */
 function openRegular(file: string): Promise<OpenedFile | null> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     open(file, OPEN_FLAGS, (err, fd) => {
-      if (err) return resolve(null);
+      if (err) {
+        if (PROCESS_FAILURES.has(err.code ?? '')) reject(new StorageError('unavailable', `cannot open a local file: ${err.code}`, { cause: err }));
+        else resolve(null);
+        return;
+      }
       fstat(fd, (statErr, stats) => {
         if (!statErr && stats.isFile()) return resolve({ fd, stats });
         close(fd, () => resolve(null));

@@ -98,6 +98,30 @@ describe('OpenFiles', () => {
   });
 });
 
+describe('OpenFiles when the process cannot open files', () => {
+  it('rejects `unavailable` (a 502 to retry), never "not found", once the descriptors are used up', () => {
+    // A child with a soft limit of 64 descriptors fills them, then asks for a file that exists
+    // (b.bin: a.bin's descriptor is in the cache from the first stat).
+    const script = `
+      const fs = require('node:fs');
+      const { localStorage } = require(${JSON.stringify(path.resolve(__dirname, '../../lib/storage/local'))});
+      const root = ${JSON.stringify(tmp.dir)};
+      const storage = localStorage({ root });
+      const held = [];
+      // One stat first, so every module (and tsx's transformer) is loaded before the limit is hit.
+      storage.stat('a.bin').then(() => {
+        try { for (;;) held.push(fs.openSync(root + '/a.bin', 'r')); } catch (err) { if (err.code !== 'EMFILE') throw err; }
+        return storage.stat('b.bin');
+      }).then(
+        (meta) => console.log(JSON.stringify({ meta })),
+        (err) => console.log(JSON.stringify({ name: err.name, code: err.code, message: err.message })),
+      );`;
+    const node = [process.execPath, '--require', require.resolve('tsx/cjs'), '-e', script];
+    const out = JSON.parse(execFileSync('bash', ['-c', 'ulimit -n 64 && exec "$@"', 'bash', ...node], { encoding: 'utf8' }).trim());
+    assert.deepEqual(out, { name: 'StorageError', code: 'unavailable', message: 'cannot open a local file: EMFILE' });
+  });
+});
+
 describe('rangeStream over a lease', () => {
   it('reads exactly the range, and releases the lease at the end', async () => {
     const body = Buffer.alloc(700 * 1024);
