@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import express from 'express';
-import { s3TestConfig } from '../support/s3';
+import { s3ClientSettings } from '../support/s3';
 import { announce, exitWithParent, startRssSampler } from './lib/rss';
 
 /** The part of s3proxy's (untyped, CommonJS) API used here. */
@@ -29,16 +29,7 @@ async function main(): Promise<void> {
   exitWithParent();
   // The package ships no types: require it and type the part used.
   const S3Proxy = require('s3proxy') as S3ProxyClass;
-  const cfg = s3TestConfig();
-  const proxy = new S3Proxy({
-    bucket: process.env.S3_BUCKET ?? 'station-files-bench',
-    endpoint: cfg.endpoint,
-    region: cfg.region,
-    forcePathStyle: cfg.forcePathStyle,
-    credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const proxy = new S3Proxy({ bucket: process.env.S3_BUCKET ?? 'station-files-bench', ...s3ClientSettings() });
   await proxy.init();
 
   const sampler = startRssSampler();

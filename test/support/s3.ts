@@ -19,6 +19,7 @@ import {
   S3Client,
   UploadPartCommand,
   type CompletedPart,
+  type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
@@ -56,18 +57,30 @@ export function s3TestConfig(): S3TestConfig {
   };
 }
 
-/** An S3Client for tests, on a keep-alive agent the test can inspect (agent.sockets / agent.freeSockets). */
-export function createTestS3Client(opts: { maxSockets?: number } = {}): { client: S3Client; agent: http.Agent } {
-  const cfg = s3TestConfig();
-  const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 50 };
-  const agent = cfg.endpoint.startsWith('https:') ? new https.Agent(agentOpts) : new http.Agent(agentOpts);
-  const client = new S3Client({
+/**
+ * The S3Client settings every test and bench client shares (add a requestHandler as needed).
+ *
+ * @example
+ * const client = new S3Client({ ...s3ClientSettings(), requestHandler });
+ */
+export function s3ClientSettings(cfg: S3TestConfig = s3TestConfig()): S3ClientConfig {
+  return {
     endpoint: cfg.endpoint,
     region: cfg.region,
     credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
     forcePathStyle: cfg.forcePathStyle,
     requestChecksumCalculation: 'WHEN_REQUIRED', // else streamed PutObject fails with 411 on Ceph
     responseChecksumValidation: 'WHEN_REQUIRED',
+  };
+}
+
+/** An S3Client for tests, on a keep-alive agent the test can inspect (agent.sockets / agent.freeSockets). */
+export function createTestS3Client(opts: { maxSockets?: number } = {}): { client: S3Client; agent: http.Agent } {
+  const cfg = s3TestConfig();
+  const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 50 };
+  const agent = cfg.endpoint.startsWith('https:') ? new https.Agent(agentOpts) : new http.Agent(agentOpts);
+  const client = new S3Client({
+    ...s3ClientSettings(cfg),
     requestHandler: new NodeHttpHandler(agent instanceof https.Agent ? { httpsAgent: agent } : { httpAgent: agent }),
   });
   return { client, agent };

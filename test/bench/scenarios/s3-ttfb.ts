@@ -7,12 +7,11 @@
 import http from 'node:http';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { deterministicRange } from '../../support/s3';
 import { get, median, percentile, sleep } from '../lib/client';
 import { type BenchContext, type Fixture, MiB } from '../lib/context';
 import { directGet } from '../lib/direct-get';
 import { metric } from '../lib/report';
-import type { S3TestConfig } from '../../support/s3';
+import { deterministicRange, s3ClientSettings, type S3TestConfig } from '../../support/s3';
 
 const NAME = 's3-ttfb';
 const CASES = ['whole', 'probe'] as const;
@@ -53,12 +52,7 @@ function libraryArm(base: string): Arm {
 /** The direct arm's client: the bench's S3 settings, a new connection per request. */
 function freshConnectionClient(cfg: S3TestConfig): S3Client {
   return new S3Client({
-    endpoint: cfg.endpoint,
-    region: cfg.region,
-    forcePathStyle: cfg.forcePathStyle,
-    credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
+    ...s3ClientSettings(cfg),
     requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: false }) }),
   });
 }
