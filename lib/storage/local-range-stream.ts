@@ -17,7 +17,6 @@ const CHUNK = 256 * 1024;
 class LeasedRangeStream extends Readable {
   private position: number;
   private reading = false;
-  private released = false;
   private pendingDestroy: (() => void) | undefined;
 
   constructor(
@@ -50,17 +49,11 @@ class LeasedRangeStream extends Readable {
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
     const finish = (): void => {
       this.pendingDestroy = undefined;
-      this.release();
+      this.lease.release();
       callback(err);
     };
     if (this.reading) this.pendingDestroy = finish;
     else finish();
-  }
-
-  private release(): void {
-    if (this.released) return;
-    this.released = true;
-    this.lease.release();
   }
 }
 
