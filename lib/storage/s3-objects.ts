@@ -3,12 +3,15 @@
  * suffix: some servers get those wrong). `read` answers metadata and body with one GetObject;
  * `open` and every resumed read are guarded by `If-Match` on the planned ETag, so one response
  * is one object version. Every body is consumed or destroyed; an AbortSignal ends the request
- * when the client leaves.
+ * when the client leaves. The metadata and first bytes S3 sends are kept briefly (s3-head-cache.ts):
+ * HEAD, conditional requests and small reads near the start of a recently read object need no
+ * S3 request.
  */
 import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StorageError } from './errors';
+import { type CachedRead, HeadCache } from './s3-head-cache';
 import { keySegments } from './keys';
 import { socketGate } from './s3-client';
 import { CONTINUATION } from './s3-gated-handler';
@@ -36,14 +39,19 @@ interface Pin extends Span {
 export class S3Objects {
   /** A request waits for one of the client's pooled sockets (clients from createS3Client). */
   private readonly crowded: (() => boolean) | undefined;
+  /** Recently read objects' metadata and first bytes, by S3 key. */
+  private readonly heads: HeadCache;
 
   constructor(private readonly settings: S3Settings) {
     const gate = socketGate(settings.client);
     this.crowded = gate && (() => gate.crowded());
+    const { ms, bytes, objects } = settings.headCache;
+    this.heads = new HeadCache(ms, bytes, objects);
   }
 
   /**
-   * HeadObject: the object's metadata, or null for an invalid key or a missing object.
+   * The object's metadata (from the head cache, else a HeadObject), or null for an invalid key
+   * or a missing object.
    *
    * @example
    * const meta = await new S3Objects(readS3Options({ client, bucket: 'radio' })).stat('a.mp3');
@@ -51,9 +59,13 @@ export class S3Objects {
   async stat(key: string, signal?: AbortSignal): Promise<ObjectMeta | null> {
     const Key = this.objectKey(key);
     if (Key === null) return null;
+    const cached = this.heads.meta(Key);
+    if (cached) return cached;
     const { client, bucket } = this.settings;
     try {
-      return headMeta(await client.send(new HeadObjectCommand({ Bucket: bucket, Key }), { abortSignal: signal }));
+      const meta = headMeta(await client.send(new HeadObjectCommand({ Bucket: bucket, Key }), { abortSignal: signal }));
+      this.heads.remember(Key, meta);
+      return meta;
     } catch (err) {
       if (err instanceof StorageError) throw err;
       const mapped = toStorageError(err, signal);
@@ -73,6 +85,8 @@ export class S3Objects {
   async open(key: string, opts: OpenOptions): Promise<Readable> {
     const Key = this.objectKey(key);
     if (Key === null) throw new StorageError('not-found', 'invalid key');
+    const cached = opts.ifMatch ? this.heads.read(Key, opts.range, opts.ifMatch) : null;
+    if (cached?.body) return bufferBody(cached.body);
     if (!opts.ifMatch) return this.get(Key, opts.range, opts);
     const start = opts.range?.start ?? 0;
     const end = opts.range?.end ?? (opts.meta ? opts.meta.size - 1 : undefined);
@@ -97,7 +111,8 @@ export class S3Objects {
   /**
    * One GetObject that yields metadata and body together, the body pinned to the ETag it came
    * with. When S3 cannot send the range (past the end) or its answer is incomplete, the result
-   * carries metadata only (a HeadObject) and the plan decides.
+   * carries metadata only (a HeadObject) and the plan decides. A read inside the object's first
+   * `headCache.bytes` is answered from the head cache, which one GetObject of those bytes fills.
    *
    * @example
    * const found = await objects.read('a.mp3', { range: { start: 0 }, signal });
@@ -105,6 +120,12 @@ export class S3Objects {
   async read(key: string, opts: ReadOptions): Promise<ReadResult | null> {
     const Key = this.objectKey(key);
     if (Key === null) return null;
+    let cached = this.heads.read(Key, opts.range);
+    if (!cached && this.heads.fills(opts.range)) {
+      if ((await this.fillHead(Key, opts.signal)) === 'gone') return null;
+      cached = this.heads.read(Key, opts.range);
+    }
+    if (cached) return fromCache(cached);
     const first = this.firstRead(opts.range ?? { start: 0 });
     let out: GetObjectCommandOutput;
     try {
@@ -117,6 +138,7 @@ export class S3Objects {
       discardBody(out);
       return this.metaOnly(key, opts.signal);
     }
+    this.heads.remember(Key, found.meta);
     const pin = { key, objectKey: Key, ifMatch: found.meta.etag, signal: opts.signal };
     if (first.window !== undefined) {
       // A window of the span: the answer must be that window (else planned afresh from metadata).
@@ -152,6 +174,30 @@ export class S3Objects {
       ResponseCacheControl: p.cacheControl,
     });
     return getSignedUrl(this.settings.client, command, { expiresIn: p.expiresIn });
+  }
+
+  /**
+   * One GetObject of the object's first `headCache.bytes` into the head cache. `gone`: no such
+   * object; `skipped`: S3 could not send them as asked (an empty object's 416, an answer that is
+   * not that span), the read goes on without the cache.
+   */
+  private async fillHead(Key: string, signal?: AbortSignal): Promise<'filled' | 'gone' | 'skipped'> {
+    let out: GetObjectCommandOutput;
+    try {
+      out = await this.send(Key, { start: 0, end: this.heads.bytes - 1 }, { signal });
+    } catch (err) {
+      if (err instanceof StorageError && err.code === 'not-found') return 'gone';
+      if (err instanceof StorageError && err.code === 'unavailable' && statusOf(err.cause) === 416) return 'skipped';
+      throw err;
+    }
+    const found = getMeta(out);
+    const length = found && (found.range ? found.range.end + 1 : found.meta.size);
+    if (!found || (found.range && found.range.start !== 0) || length === null || length > this.heads.bytes) {
+      discardBody(out);
+      return 'skipped';
+    }
+    this.heads.remember(Key, found.meta, await collect(bodyOf(out, signal), length, signal));
+    return 'filled';
   }
 
   /** The S3 key of a storage key, or null when the key is not a safe relative path. */
@@ -196,11 +242,41 @@ export class S3Objects {
     try {
       return await client.send(new GetObjectCommand({ Bucket: bucket, Key, Range, IfMatch: guard.ifMatch }), options);
     } catch (err) {
-      throw toStorageError(err, guard.signal);
+      const mapped = toStorageError(err, guard.signal);
+      // S3 says the object is gone or no longer the version kept: nothing kept about it holds.
+      if (mapped.code === 'not-found' || mapped.code === 'changed') this.heads.forget(Key);
+      throw mapped;
     }
   }
 
   private async get(Key: string, span: Span | undefined, guard: Guard, continuation = false): Promise<Readable> {
     return bodyOf(await this.send(Key, span, guard, continuation), guard.signal);
   }
+}
+
+/** A read answered by the head cache, its body a stream of the kept bytes. */
+function fromCache(cached: CachedRead): ReadResult {
+  return { meta: cached.meta, range: cached.range, body: cached.body && bufferBody(cached.body) };
+}
+
+/** A stream of bytes already in memory. */
+function bufferBody(bytes: Buffer): Readable {
+  return Readable.from([bytes], { objectMode: false });
+}
+
+/** All of a small body (`length` bytes, the head cache's at most), or `unavailable` when it ends short or fails. */
+async function collect(body: Readable, length: number, signal?: AbortSignal): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let got = 0;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk as Buffer);
+      got += (chunk as Buffer).length;
+    }
+  } catch (err) {
+    if (signal?.aborted) throw new StorageError('aborted', 'S3 request aborted', { cause: err });
+    throw new StorageError('unavailable', 'S3 body failed while reading its first bytes', { cause: err });
+  }
+  if (got !== length) throw new StorageError('unavailable', `S3 sent ${got} of the ${length} first bytes`);
+  return Buffer.concat(chunks, length);
 }

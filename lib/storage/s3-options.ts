@@ -19,6 +19,24 @@ export interface S3AccelOptions {
   urlExpiresIn?: number;
 }
 
+/**
+ * The head cache: what S3 last said about recently read objects (size, ETag, type) and their
+ * first bytes, reused by later requests for a short time. HEAD, `If-None-Match` and the small
+ * reads podcast apps and players open an episode with are then answered without an S3 request.
+ */
+export interface S3HeadCacheOptions {
+  /**
+   * Milliseconds what S3 said is reused: an object replaced or deleted is seen up to this long
+   * later, each response still of one version with its own ETag. 0 turns the cache off.
+   * @default 1000
+   */
+  ms?: number;
+  /** How many of each object's first bytes are kept; a read ending inside them is answered from memory. @default 16384 */
+  bytes?: number;
+  /** The most objects kept at once (the oldest filled goes first); memory is bounded by `objects × bytes`. @default 256 */
+  objects?: number;
+}
+
 /** What {@link S3StorageOptions.onResume} is told about one resume. */
 export interface S3ResumeInfo {
   key: string;
@@ -46,6 +64,8 @@ export interface S3StorageOptions {
   onResume?: (info: S3ResumeInfo) => void;
   /** `auto`: accel when `accel` is set, else stream; `redirect` sends clients a presigned URL. @default 'auto' */
   delivery?: DeliveryPreference;
+  /** The head cache (metadata and first bytes of recently read objects). @default { ms: 1000, bytes: 16384, objects: 256 } */
+  headCache?: S3HeadCacheOptions;
 }
 
 /** {@link S3StorageOptions} validated, with every default filled in. */
@@ -57,11 +77,13 @@ export interface S3Settings {
   delivery: DeliveryMode;
   resume: Required<ResumeOptions>;
   onResume?: (info: S3ResumeInfo) => void;
+  headCache: Required<S3HeadCacheOptions>;
 }
 
 const FACTORY = 's3Storage';
-const S3_KEYS = ['client', 'bucket', 'prefix', 'accel', 'resume', 'onResume', 'delivery'] as const;
+const S3_KEYS = ['client', 'bucket', 'prefix', 'accel', 'resume', 'onResume', 'delivery', 'headCache'] as const;
 const ACCEL_KEYS = ['location', 'urlExpiresIn'] as const;
+const HEAD_CACHE_KEYS = ['ms', 'bytes', 'objects'] as const;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 function readClient(o: OptionsReader): S3Client {
@@ -87,6 +109,15 @@ function readAccel(o: OptionsReader): Required<S3AccelOptions> | undefined {
   };
 }
 
+function readHeadCache(o: OptionsReader): Required<S3HeadCacheOptions> {
+  const h = o.nested('headCache', HEAD_CACHE_KEYS);
+  return {
+    ms: h.integer('ms', { min: 0, max: 60_000 }, 1000),
+    bytes: h.integer('bytes', { min: 0, max: 1_048_576 }, 16_384),
+    objects: h.integer('objects', { min: 1, max: 10_000 }, 256),
+  };
+}
+
 /**
  * Validates {@link S3StorageOptions} once, when s3Storage is called: unknown keys are refused
  * and every message carries the option's full path (`s3Storage: accel.urlExpiresIn must be a
@@ -105,5 +136,5 @@ export function readS3Options(options: S3StorageOptions): S3Settings {
   const delivery = resolveDelivery(FACTORY, o.raw('delivery') as DeliveryPreference | undefined, { accel: accel !== undefined, presign: true });
   const onResume = o.optionalFunction<(info: S3ResumeInfo) => void>('onResume');
   const resume = readResume(o.nested('resume', RESUME_KEYS));
-  return { client, bucket, prefix, accel, delivery, resume, onResume };
+  return { client, bucket, prefix, accel, delivery, resume, onResume, headCache: readHeadCache(o) };
 }

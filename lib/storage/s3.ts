@@ -10,7 +10,7 @@ import { readS3Options, type S3StorageOptions } from './s3-options';
 import type { DeliveryMode, PresignOptions, Storage } from './types';
 
 export { S3_ACCEL_HEADERS } from './s3-accel';
-export type { S3AccelOptions, S3StorageOptions } from './s3-options';
+export type { S3AccelOptions, S3HeadCacheOptions, S3StorageOptions } from './s3-options';
 
 /** A {@link Storage} over an S3 bucket. */
 export interface S3Storage extends Storage {
@@ -30,7 +30,8 @@ export interface S3Storage extends Storage {
  * yields metadata and body together (stream delivery of a plain or one-range GET costs one S3
  * request); `open` is a GetObject of an explicit range with `IfMatch`; `presign` makes
  * time-limited URLs; with `accel`, downloads are handed to an nginx location that proxies a
- * presigned URL, so nginx streams the bytes.
+ * presigned URL, so nginx streams the bytes. What S3 says about an object (metadata, first 16 KiB)
+ * is reused for `headCache.ms` (1 s): HEAD, 304s and `bytes=0-1` probes then cost no S3 request.
  *
  * @example
  * const recordings = s3Storage({

@@ -5,7 +5,8 @@ import { localStorage, type Storage } from '../../../lib';
 import { s3Storage } from '../../../lib/entry/s3';
 import { benchS3Client } from './s3env';
 
-export type StorageSpec = { kind: 'local'; root: string; accelPrefix?: string } | { kind: 's3'; prefix?: string; accel?: boolean };
+/** `headCacheMs`: s3Storage's `headCache.ms` (absent: its default). */
+export type StorageSpec = { kind: 'local'; root: string; accelPrefix?: string } | { kind: 's3'; prefix?: string; accel?: boolean; headCacheMs?: number };
 
 export interface ServerSpec {
   storages: Record<string, StorageSpec>;
@@ -63,7 +64,8 @@ export function buildStorages(spec: ServerSpec): { storages: Record<string, Stor
     } else {
       client ??= benchS3Client();
       const bucket = process.env.S3_BUCKET ?? 'station-files-bench';
-      storages[name] = s3Storage({ client, bucket, prefix: s.prefix, accel: s.accel ? {} : undefined });
+      const headCache = s.headCacheMs === undefined ? undefined : { ms: s.headCacheMs };
+      storages[name] = s3Storage({ client, bucket, prefix: s.prefix, accel: s.accel ? {} : undefined, headCache });
     }
   }
   return { storages, client };

@@ -4,6 +4,9 @@
 // Median of max(5, 15 × scale) rounds, alternating which arm goes first; every answer is checked.
 // Every request of both arms is on a fresh connection, as a podcast app's first probe is: the
 // client's to the library, and the direct client's to S3 (its agent keeps no connection alive).
+// The library answers probes of an object read within the last second from its head cache (the
+// default); a third arm, `uncached` (`headCache.ms: 0`), measures every probe asking S3, as the
+// first probe of an episode no one opened for a second does (report only).
 import http from 'node:http';
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -26,10 +29,10 @@ function expectStart(what: string, obj: Fixture, chunk: Buffer | undefined): voi
   }
 }
 
-function libraryArm(base: string): Arm {
+function libraryArm(base: string, storage: string): Arm {
   return async (obj, c) => {
-    const url = `${base}/s3/${obj.key}`;
-    const what = `library ${c} ${obj.key}`;
+    const url = `${base}/${storage}/${obj.key}`;
+    const what = `library (${storage}) ${c} ${obj.key}`;
     if (c === 'whole') {
       const r = await get(url, { firstChunkOnly: true });
       if (r.status !== 200 || r.headers['content-length'] !== String(obj.size)) {
@@ -80,19 +83,22 @@ export async function run(ctx: BenchContext): Promise<void> {
     ['2g', await ctx.object('big')],
   ];
   const runs = Math.max(5, Math.round(15 * ctx.scale));
-  const lib = await ctx.server('library', { storages: { s3: { kind: 's3' } } });
+  const lib = await ctx.server('library', { storages: { s3: { kind: 's3' }, uncached: { kind: 's3', headCacheMs: 0 } } });
   const client = freshConnectionClient(env.cfg);
   const arms: [string, Arm][] = [
-    ['library', libraryArm(lib.url)],
+    ['library', libraryArm(lib.url, 's3')],
+    ['uncached', libraryArm(lib.url, 'uncached')],
     ['direct', directArm(client, env.cfg.bucket)],
   ];
+  // The uncached arm differs from the library only in probes.
+  const armsFor = (c: Case, order: [string, Arm][]): [string, Arm][] => order.filter(([name]) => name !== 'uncached' || c === 'probe');
   const times = new Map<string, number[]>(); // key: `${arm} ${object} ${case}`
   try {
-    for (const [, obj] of objects) for (const c of CASES) for (const [, arm] of arms) await arm(obj, c); // warm-up, untimed
+    for (const [, obj] of objects) for (const c of CASES) for (const [, arm] of armsFor(c, arms)) await arm(obj, c); // warm-up, untimed
     for (let i = 0; i < runs; i++) {
       for (const [tag, obj] of objects) {
         for (const c of CASES) {
-          for (const [name, arm] of i % 2 === 0 ? arms : [...arms].reverse()) {
+          for (const [name, arm] of armsFor(c, i % 2 === 0 ? arms : [...arms].reverse())) {
             const key = `${name} ${tag} ${c}`;
             times.set(key, [...(times.get(key) ?? []), await arm(obj, c)]);
           }
@@ -110,5 +116,8 @@ export async function run(ctx: BenchContext): Promise<void> {
       ctx.log(`  ${tag} (${Math.round(obj.size / MiB)} MiB) ${c}: library ${fmt(l)}; direct ${fmt(d)}`);
       ctx.emit(metric(NAME, `ttfb_${c}_${tag}`, median(l), 'ms', { baseline: median(d), target: { on: 'ratio', op: '<=', limit: 1.25 } }));
     }
+    const u = times.get(`uncached ${tag} probe`) ?? [];
+    ctx.log(`  ${tag} probe, head cache off: ${median(u).toFixed(1)} ms (p90 ${percentile(u, 90).toFixed(1)} ms)`);
+    ctx.emit(metric(NAME, `ttfb_probe_uncached_${tag}`, median(u), 'ms', { baseline: median(times.get(`direct ${tag} probe`) ?? []) }));
   }
 }

@@ -1,0 +1,254 @@
+// The S3 head cache without S3: an in-memory bucket that answers HeadObject and GetObject as S3
+// does (ranges, 416, If-Match 412, 404) and records every request, behind the real s3Storage.
+// What it must show: probes and HEADs of a recently read object cost no request, every answer is
+// one version's bytes with that version's ETag, what S3 says is gone or changed is forgotten, and
+// the bounds (`ms`, `bytes`, `objects`) hold.
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { s3Storage, type S3HeadCacheOptions } from '../../lib/entry/s3';
+import { HeadCache } from '../../lib/storage/s3-head-cache';
+import type { ReadResult, Storage } from '../../lib/storage/types';
+
+const sdkError = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+
+/** A bucket in memory; `calls` lists each request as `Head key` or `Get key range`. */
+class FakeBucket {
+  readonly objects = new Map<string, { bytes: Buffer; etag: string }>();
+  readonly calls: string[] = [];
+  /** Set to make GetObject bodies end after this many bytes. */
+  shortBody: number | undefined;
+
+  put(key: string, bytes: Buffer, etag: string): void {
+    this.objects.set(key, { bytes, etag });
+  }
+
+  async send(command: unknown): Promise<unknown> {
+    if (command instanceof HeadObjectCommand) return this.head(command.input.Key ?? '');
+    if (command instanceof GetObjectCommand) return this.get(command.input.Key ?? '', command.input.Range, command.input.IfMatch);
+    throw new Error('unexpected command');
+  }
+
+  private found(key: string): { bytes: Buffer; etag: string } {
+    const o = this.objects.get(key);
+    if (!o) throw sdkError('NoSuchKey', 404);
+    return o;
+  }
+
+  private head(key: string): unknown {
+    this.calls.push(`Head ${key}`);
+    const o = this.found(key);
+    return { ContentLength: o.bytes.length, ETag: o.etag, ContentType: 'audio/mpeg', $metadata: {} };
+  }
+
+  private get(key: string, range: string | undefined, ifMatch: string | undefined): unknown {
+    this.calls.push(`Get ${key}${range ? ` ${range}` : ''}`);
+    const o = this.found(key);
+    if (ifMatch && ifMatch !== o.etag) throw sdkError('PreconditionFailed', 412);
+    const size = o.bytes.length;
+    const base = { ETag: o.etag, ContentType: 'audio/mpeg', $metadata: {} };
+    if (!range) return { ...base, ContentLength: size, Body: this.body(o.bytes) };
+    const m = /^bytes=(\d+)-(\d*)$/.exec(range);
+    if (!m) throw new Error(`bad range ${range}`);
+    const start = Number(m[1]);
+    if (start >= size) throw sdkError('InvalidRange', 416);
+    const end = Math.min(m[2] ? Number(m[2]) : size - 1, size - 1);
+    return { ...base, ContentLength: end - start + 1, ContentRange: `bytes ${start}-${end}/${size}`, Body: this.body(o.bytes.subarray(start, end + 1)) };
+  }
+
+  private body(bytes: Buffer): Readable {
+    return Readable.from([this.shortBody === undefined ? bytes : bytes.subarray(0, this.shortBody)], { objectMode: false });
+  }
+}
+
+const bytesOf = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + seed) % 251));
+
+async function drain(result: ReadResult | null | undefined): Promise<Buffer> {
+  assert.ok(result?.body, 'a body');
+  const chunks: Buffer[] = [];
+  for await (const c of result.body) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function drainStream(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function setup(headCache?: S3HeadCacheOptions): { bucket: FakeBucket; storage: Storage } {
+  const bucket = new FakeBucket();
+  const storage = s3Storage({ client: bucket as unknown as S3Client, bucket: 'radio', prefix: 'shows/', delivery: 'stream', headCache });
+  return { bucket, storage };
+}
+
+describe('s3Storage head cache', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['Date'], now: 1_000_000 }));
+  afterEach(() => mock.timers.reset());
+
+  it('fills with one GetObject of the first bytes; later probes, HEADs and small reads make no request', async () => {
+    const { bucket, storage } = setup();
+    const episode = bytesOf(100_000, 1);
+    bucket.put('shows/ep.mp3', episode, '"v1"');
+    const probe = await storage.read?.('ep.mp3', { range: { start: 0, end: 1 } });
+    assert.deepEqual(probe && { meta: probe.meta.etag, size: probe.meta.size, range: probe.range }, {
+      meta: '"v1"',
+      size: 100_000,
+      range: { start: 0, end: 1 },
+    });
+    assert.deepEqual(await drain(probe), episode.subarray(0, 2));
+    assert.deepEqual(bucket.calls, ['Get shows/ep.mp3 bytes=0-16383']);
+
+    const again = await storage.read?.('ep.mp3', { range: { start: 0, end: 1 } });
+    assert.deepEqual(await drain(again), episode.subarray(0, 2));
+    const inside = await storage.read?.('ep.mp3', { range: { start: 1000, end: 16383 } });
+    assert.deepEqual(await drain(inside), episode.subarray(1000, 16384));
+    assert.equal((await storage.stat('ep.mp3'))?.etag, '"v1"');
+    const opened = await storage.open('ep.mp3', { range: { start: 5, end: 9 }, ifMatch: '"v1"' });
+    assert.deepEqual(await drainStream(opened), episode.subarray(5, 10));
+    assert.equal(bucket.calls.length, 1, bucket.calls.join(', '));
+
+    // A read that ends past the kept bytes goes to S3, as before.
+    const past = await storage.read?.('ep.mp3', { range: { start: 0, end: 16384 } });
+    assert.deepEqual(await drain(past), episode.subarray(0, 16385));
+    assert.deepEqual(bucket.calls.slice(1), ['Get shows/ep.mp3 bytes=0-16384']);
+  });
+
+  it('answers a whole small object, and a range past its end, from the kept bytes', async () => {
+    const { bucket, storage } = setup();
+    const jingle = bytesOf(3000, 2);
+    bucket.put('shows/jingle.mp3', jingle, '"j"');
+    await drain(await storage.read?.('jingle.mp3', { range: { start: 0, end: 1 } }));
+    const whole = await storage.read?.('jingle.mp3', {});
+    assert.equal(whole?.range, null);
+    assert.deepEqual(await drain(whole), jingle);
+    const rest = await storage.read?.('jingle.mp3', { range: { start: 2990 } });
+    assert.deepEqual(rest?.range, { start: 2990, end: 2999 });
+    assert.deepEqual(await drain(rest), jingle.subarray(2990));
+    const beyond = await storage.read?.('jingle.mp3', { range: { start: 3000, end: 3001 } });
+    assert.deepEqual(beyond && { body: beyond.body, range: beyond.range, size: beyond.meta.size }, { body: null, range: null, size: 3000 });
+    assert.equal(bucket.calls.length, 1, bucket.calls.join(', '));
+  });
+
+  it('serves one version within `ms` of reading it, and the new one after', async () => {
+    const { bucket, storage } = setup({ ms: 500 });
+    const v1 = bytesOf(50_000, 3);
+    const v2 = bytesOf(60_000, 4);
+    bucket.put('shows/ep.mp3', v1, '"v1"');
+    await drain(await storage.read?.('ep.mp3', { range: { start: 0, end: 1 } }));
+    bucket.put('shows/ep.mp3', v2, '"v2"');
+    mock.timers.tick(499);
+    const stale = await storage.read?.('ep.mp3', { range: { start: 0, end: 99 } });
+    assert.deepEqual([stale?.meta.etag, stale?.meta.size], ['"v1"', 50_000]);
+    assert.deepEqual(await drain(stale), v1.subarray(0, 100));
+    mock.timers.tick(1);
+    const fresh = await storage.read?.('ep.mp3', { range: { start: 0, end: 99 } });
+    assert.deepEqual([fresh?.meta.etag, fresh?.meta.size], ['"v2"', 60_000]);
+    assert.deepEqual(await drain(fresh), v2.subarray(0, 100));
+  });
+
+  it('forgets an object S3 says changed or is gone', async () => {
+    const { bucket, storage } = setup();
+    bucket.put('shows/ep.mp3', bytesOf(50_000, 5), '"v1"');
+    await drain(await storage.read?.('ep.mp3', { range: { start: 0, end: 1 } }));
+    bucket.put('shows/ep.mp3', bytesOf(50_000, 6), '"v2"');
+    // A planned read of the kept version past the kept bytes: S3 refuses it (412)...
+    await assert.rejects(storage.open('ep.mp3', { range: { start: 20_000, end: 20_001 }, ifMatch: '"v1"' }), { code: 'changed' });
+    // ... and the re-plan sees the new version, not the kept one.
+    assert.equal((await storage.stat('ep.mp3'))?.etag, '"v2"');
+
+    // A read past the kept bytes that meets a new version replaces what was kept.
+    bucket.put('shows/ep.mp3', bytesOf(50_000, 7), '"v3"');
+    const far = await storage.read?.('ep.mp3', { range: { start: 30_000, end: 30_009 } });
+    assert.equal(far?.meta.etag, '"v3"');
+    await drain(far);
+    assert.equal((await storage.stat('ep.mp3'))?.etag, '"v3"');
+
+    bucket.objects.delete('shows/ep.mp3');
+    const calls = bucket.calls.length;
+    assert.equal(await storage.read?.('ep.mp3', { range: { start: 40_000, end: 40_001 } }), null);
+    assert.equal(await storage.stat('ep.mp3'), null);
+    assert.equal(await storage.read?.('ep.mp3', { range: { start: 0, end: 1 } }), null);
+    assert.deepEqual(bucket.calls.slice(calls), ['Get shows/ep.mp3 bytes=40000-40001', 'Head shows/ep.mp3', 'Get shows/ep.mp3 bytes=0-16383']);
+  });
+
+  it('keeps at most `objects` objects, the oldest filled going first', async () => {
+    const { bucket, storage } = setup({ objects: 2 });
+    for (const name of ['a', 'b', 'c']) bucket.put(`shows/${name}.mp3`, bytesOf(20_000, name.charCodeAt(0)), `"${name}"`);
+    for (const name of ['a', 'b', 'c']) await drain(await storage.read?.(`${name}.mp3`, { range: { start: 0, end: 1 } }));
+    const calls = bucket.calls.length;
+    for (const name of ['b', 'c', 'a']) await drain(await storage.read?.(`${name}.mp3`, { range: { start: 0, end: 1 } }));
+    assert.deepEqual(bucket.calls.slice(calls), ['Get shows/a.mp3 bytes=0-16383']);
+  });
+
+  it('with `ms: 0` every read and stat asks S3, exactly as asked', async () => {
+    const { bucket, storage } = setup({ ms: 0 });
+    bucket.put('shows/ep.mp3', bytesOf(50_000, 8), '"v1"');
+    for (let i = 0; i < 2; i++) {
+      await drain(await storage.read?.('ep.mp3', { range: { start: 0, end: 1 } }));
+      await storage.stat('ep.mp3');
+    }
+    assert.deepEqual(bucket.calls, ['Get shows/ep.mp3 bytes=0-1', 'Head shows/ep.mp3', 'Get shows/ep.mp3 bytes=0-1', 'Head shows/ep.mp3']);
+  });
+
+  it('an empty object (S3 answers any range with 416): the probe falls back to metadata, for the plan to answer', async () => {
+    const { bucket, storage } = setup();
+    bucket.put('shows/empty.mp3', Buffer.alloc(0), '"e"');
+    const probe = await storage.read?.('empty.mp3', { range: { start: 0, end: 1 } });
+    assert.deepEqual(probe && { body: probe.body, size: probe.meta.size }, { body: null, size: 0 });
+    assert.deepEqual(bucket.calls, ['Get shows/empty.mp3 bytes=0-16383', 'Get shows/empty.mp3 bytes=0-1', 'Head shows/empty.mp3']);
+    assert.equal((await storage.stat('empty.mp3'))?.size, 0);
+    assert.equal(bucket.calls.length, 3);
+  });
+
+  it('a first-bytes body that ends short fails the read as unavailable, and nothing is kept', async () => {
+    const { bucket, storage } = setup();
+    bucket.put('shows/ep.mp3', bytesOf(50_000, 9), '"v1"');
+    bucket.shortBody = 100;
+    await assert.rejects(storage.read?.('ep.mp3', { range: { start: 0, end: 1 } }) ?? Promise.resolve(), { code: 'unavailable' });
+    bucket.shortBody = undefined;
+    await drain(await storage.read?.('ep.mp3', { range: { start: 0, end: 1 } }));
+    assert.equal(bucket.calls.filter((c) => c.startsWith('Get')).length, 2);
+  });
+
+  it('refuses bad headCache options with the option path', () => {
+    const client = new FakeBucket() as unknown as S3Client;
+    assert.throws(
+      () => s3Storage({ client, bucket: 'radio', headCache: { ms: -1 } }),
+      /^TypeError: s3Storage: headCache\.ms must be a whole number from 0 to 60000$/,
+    );
+    assert.throws(() => s3Storage({ client, bucket: 'radio', headCache: { bytes: 2_000_000 } }), /headCache\.bytes must be a whole number from 0 to 1048576/);
+    assert.throws(() => s3Storage({ client, bucket: 'radio', headCache: { objects: 0 } }), /headCache\.objects/);
+    assert.throws(() => s3Storage({ client, bucket: 'radio', headCache: { size: 1 } as S3HeadCacheOptions }), /unknown option headCache\.size/);
+  });
+});
+
+describe('HeadCache', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['Date'], now: 5_000 }));
+  afterEach(() => mock.timers.reset());
+  const meta = (etag: string, size: number) => ({ etag, size, mtime: new Date(0) });
+
+  it('fills only spans that end inside its bytes, and only when on', () => {
+    assert.equal(new HeadCache(1000, 100, 4).fills({ start: 0, end: 99 }), true);
+    assert.equal(new HeadCache(1000, 100, 4).fills({ start: 0, end: 100 }), false);
+    assert.equal(new HeadCache(1000, 100, 4).fills({ start: 0 }), false);
+    assert.equal(new HeadCache(1000, 100, 4).fills(undefined), false);
+    assert.equal(new HeadCache(0, 100, 4).fills({ start: 0, end: 1 }), false);
+    assert.equal(new HeadCache(1000, 0, 4).fills({ start: 0, end: 0 }), false);
+  });
+
+  it('metadata alone does not replace the first bytes of the same version; another ETag does', () => {
+    const heads = new HeadCache(1000, 100, 4);
+    heads.remember('k', meta('"a"', 500), Buffer.alloc(100, 1));
+    heads.remember('k', meta('"a"', 500));
+    assert.equal(heads.read('k', { start: 0, end: 1 })?.body?.length, 2);
+    assert.equal(heads.read('k', { start: 0, end: 1 }, '"b"'), null);
+    heads.remember('k', meta('"b"', 500));
+    assert.equal(heads.read('k', { start: 0, end: 1 }), null);
+    assert.equal(heads.meta('k')?.etag, '"b"');
+    mock.timers.tick(1000);
+    assert.equal(heads.meta('k'), null);
+    assert.equal(heads.size, 0);
+  });
+});
