@@ -78,10 +78,24 @@ export function createS3Client(settings: S3ClientSettings = {}): S3Client {
     },
   });
   // As many permits as the agents have sockets: every request passes the gate, so the agents never queue.
-  const gate = new SocketGate(maxSockets);
+  gateClient(client, maxSockets);
+  return client;
+}
+
+/**
+ * Puts a {@link SocketGate} of `permits` in front of `client`'s request handler and makes it the
+ * client's {@link socketGate}. Internal: createS3Client gates its own clients; the tests gate
+ * clients whose agent they watch. `permits` must be the agent's `maxSockets`.
+ *
+ * @example
+ * const client = new S3Client({ requestHandler: new NodeHttpHandler({ httpAgent: agent }) });
+ * gateClient(client, agent.maxSockets);
+ */
+export function gateClient(client: S3Client, permits: number): SocketGate {
+  const gate = new SocketGate(permits);
   gateRequests(client.config.requestHandler as unknown as GatedHandler, gate);
   gates.set(client, gate);
-  return client;
+  return gate;
 }
 
 /** The socket gate of each client made by createS3Client. */

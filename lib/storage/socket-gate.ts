@@ -37,6 +37,11 @@ export class SocketGate {
     return this.firsts.size > 0 || this.continuations.size > 0;
   }
 
+  /** How many requests wait for a socket (for tests and stats). */
+  get waiting(): number {
+    return this.firsts.size + this.continuations.size;
+  }
+
   /**
    * A permit, now or once one is given back (`continuation`: after every first read waiting);
    * rejects with the signal's reason if it aborts first.

@@ -22,6 +22,8 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { gateClient } from '../../lib/storage/s3-client';
+import type { SocketGate } from '../../lib/storage/socket-gate';
 
 export interface S3TestConfig {
   endpoint: string;
@@ -75,7 +77,7 @@ export function s3ClientSettings(cfg: S3TestConfig = s3TestConfig()): S3ClientCo
 }
 
 /** An S3Client for tests, on a keep-alive agent the test can inspect (agent.sockets / agent.freeSockets). */
-export function createTestS3Client(opts: { maxSockets?: number } = {}): { client: S3Client; agent: http.Agent } {
+export function createTestS3Client(opts: { maxSockets?: number; gated?: boolean } = {}): { client: S3Client; agent: http.Agent; gate?: SocketGate } {
   const cfg = s3TestConfig();
   const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 50 };
   const agent = cfg.endpoint.startsWith('https:') ? new https.Agent(agentOpts) : new http.Agent(agentOpts);
@@ -83,7 +85,9 @@ export function createTestS3Client(opts: { maxSockets?: number } = {}): { client
     ...s3ClientSettings(cfg),
     requestHandler: new NodeHttpHandler(agent instanceof https.Agent ? { httpsAgent: agent } : { httpAgent: agent }),
   });
-  return { client, agent };
+  // `gated`: the socket gate createS3Client puts in front of its clients (requests wait there, not in the agent).
+  const gate = opts.gated ? gateClient(client, agentOpts.maxSockets) : undefined;
+  return { client, agent, gate };
 }
 
 function errorInfo(err: unknown): { name?: unknown; code?: unknown; status?: unknown } {

@@ -29,11 +29,13 @@ describe('SocketGate', () => {
     await tick();
     assert.deepEqual(order, [], 'both wait while every permit is out');
     assert.equal(gate.crowded(), true);
+    assert.equal(gate.waiting, 2);
     first();
     first(); // a second call gives nothing back
     const releaseA = await a;
     await tick();
     assert.deepEqual(order, ['a'], 'one release, one waiter through, the first to come');
+    assert.equal(gate.waiting, 1);
     releaseA();
     (await b)();
     assert.deepEqual(order, ['a', 'b']);

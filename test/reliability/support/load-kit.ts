@@ -82,7 +82,7 @@ export interface LoadStats {
   arrayBuffers: number;
   /** Entries of /proc/self/fd. */
   fds: number;
-  /** The S3 agent: sockets in use, idle in the keep-alive pool, and requests waiting for one. */
+  /** The S3 agent: sockets in use, idle in the keep-alive pool, and requests waiting for one (at the socket gate or in the agent). */
   s3: { busy: number; free: number; queued: number };
   /** DeliveryResults by outcome, and the sum of their bytesSent, since the last reset. */
   outcomes: Record<string, number>;

@@ -1,11 +1,12 @@
 // The server under test of the load-* reliability tests, in its own process (started by
 // startLoadServer in load-kit.ts), so its RSS, file descriptors and S3 sockets are its own.
-// Serves `/local/<key>` (localStorage) and `/s3/<key>` (s3Storage on createTestS3Client's agent)
-// through fileHandler, stream mode, and records every DeliveryResult.
+// Serves `/local/<key>` (localStorage) and `/s3/<key>` (s3Storage on createTestS3Client's agent,
+// behind the socket gate createS3Client gives its clients, so crowded pools behave as in
+// production) through fileHandler, stream mode, and records every DeliveryResult.
 //
 // LOAD_SERVER (JSON): { "localRoot": "<dir>", "s3Prefix": "<prefix/>", "maxSockets"?: 50, "sendTimeoutMs"?: 60000,
 //   "resume"?: ResumeOptions for the S3 storage }; S3 from S3_* env.
-//   GET  /__stats    LoadStats: rss, heapUsed, fds, S3 agent sockets, results by outcome, peak RSS
+//   GET  /__stats    LoadStats: rss, heapUsed, fds, S3 agent sockets and requests waiting for one, results by outcome, peak RSS
 //   GET  /__results  Results: the URL of every request that reached Express, and every DeliveryResult,
 //                    since the last reset
 //   POST /__gc       global.gc(), then the stats
@@ -33,7 +34,7 @@ interface Spec {
 function main(): void {
   exitWithParent();
   const spec = JSON.parse(process.env.LOAD_SERVER ?? '{}') as Spec;
-  const { client, agent } = createTestS3Client({ maxSockets: spec.maxSockets ?? 50 });
+  const { client, agent, gate } = createTestS3Client({ maxSockets: spec.maxSockets ?? 50, gated: true });
   const storages: Record<string, Storage> = {
     local: localStorage({ root: spec.localRoot }),
     s3: s3Storage({ client, bucket: s3TestConfig().bucket, prefix: spec.s3Prefix, resume: spec.resume }),
@@ -56,7 +57,7 @@ function main(): void {
       external: mem.external,
       arrayBuffers: mem.arrayBuffers,
       fds: readdirSync('/proc/self/fd').length,
-      s3: { busy: count(agent.sockets), free: count(agent.freeSockets), queued: count(agent.requests) },
+      s3: { busy: count(agent.sockets), free: count(agent.freeSockets), queued: count(agent.requests) + (gate?.waiting ?? 0) },
       outcomes: { ...outcomes },
       bytesSent: { ...bytesSent },
       results: results.length,
