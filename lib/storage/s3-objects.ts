@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { StorageError } from './errors';
-import { type CachedRead, HeadCache } from './s3-head-cache';
+import { type CachedRead, HeadCache, readKept } from './s3-head-cache';
 import { keySegments } from './keys';
 import { socketGate } from './s3-client';
 import { CONTINUATION } from './s3-gated-handler';
@@ -62,9 +62,10 @@ export class S3Objects {
     const cached = this.heads.meta(Key);
     if (cached) return cached;
     const { client, bucket } = this.settings;
+    const ticket = this.heads.ticket();
     try {
       const meta = headMeta(await client.send(new HeadObjectCommand({ Bucket: bucket, Key }), { abortSignal: signal }));
-      this.heads.remember(Key, meta);
+      this.heads.remember(Key, meta, null, ticket);
       return meta;
     } catch (err) {
       if (err instanceof StorageError) throw err;
@@ -122,11 +123,15 @@ export class S3Objects {
     if (Key === null) return null;
     let cached = this.heads.read(Key, opts.range);
     if (!cached && this.heads.fills(opts.range)) {
-      if ((await this.fillHead(Key, opts.signal)) === 'gone') return null;
-      cached = this.heads.read(Key, opts.range);
+      const filled = await this.fillHead(Key, opts.signal);
+      if (filled === 'gone') return null;
+      if (filled === 'empty') return this.metaOnly(key, opts.signal);
+      // Answered from what this request read, kept or not (a newer answer may be kept meanwhile).
+      if (filled !== 'skipped') cached = readKept(filled.meta, filled.bytes, opts.range);
     }
     if (cached) return fromCache(cached);
     const first = this.firstRead(opts.range ?? { start: 0 });
+    const ticket = this.heads.ticket();
     let out: GetObjectCommandOutput;
     try {
       out = await this.send(Key, first.window === undefined ? opts.range : first.span, { signal: opts.signal });
@@ -138,7 +143,7 @@ export class S3Objects {
       discardBody(out);
       return this.metaOnly(key, opts.signal);
     }
-    this.heads.remember(Key, found.meta);
+    this.heads.remember(Key, found.meta, null, ticket);
     const pin = { key, objectKey: Key, ifMatch: found.meta.etag, signal: opts.signal };
     if (first.window !== undefined) {
       // A window of the span: the answer must be that window (else planned afresh from metadata).
@@ -177,17 +182,19 @@ export class S3Objects {
   }
 
   /**
-   * One GetObject of the object's first `headCache.bytes` into the head cache. `gone`: no such
-   * object; `skipped`: S3 could not send them as asked (an empty object's 416, an answer that is
-   * not that span), the read goes on without the cache.
+   * One GetObject of the object's first `headCache.bytes` into the head cache: the metadata and
+   * bytes read. `gone`: no such object; `empty`: S3 has no first byte to send (416: the object is
+   * empty, the plan answers from its metadata); `skipped`: S3's answer is not that span, or its
+   * body failed (the read goes on without the cache, where a failing body is resumed).
    */
-  private async fillHead(Key: string, signal?: AbortSignal): Promise<'filled' | 'gone' | 'skipped'> {
+  private async fillHead(Key: string, signal?: AbortSignal): Promise<{ meta: ObjectMeta; bytes: Buffer } | 'gone' | 'empty' | 'skipped'> {
+    const ticket = this.heads.ticket();
     let out: GetObjectCommandOutput;
     try {
       out = await this.send(Key, { start: 0, end: this.heads.bytes - 1 }, { signal });
     } catch (err) {
       if (err instanceof StorageError && err.code === 'not-found') return 'gone';
-      if (err instanceof StorageError && err.code === 'unavailable' && statusOf(err.cause) === 416) return 'skipped';
+      if (err instanceof StorageError && err.code === 'unavailable' && statusOf(err.cause) === 416) return 'empty';
       throw err;
     }
     const found = getMeta(out);
@@ -196,8 +203,10 @@ export class S3Objects {
       discardBody(out);
       return 'skipped';
     }
-    this.heads.remember(Key, found.meta, await collect(bodyOf(out, signal), length, signal));
-    return 'filled';
+    const bytes = await collect(bodyOf(out, signal), length, signal);
+    if (!bytes) return 'skipped';
+    this.heads.remember(Key, found.meta, bytes, ticket);
+    return { meta: found.meta, bytes };
   }
 
   /** The S3 key of a storage key, or null when the key is not a safe relative path. */
@@ -264,8 +273,8 @@ function bufferBody(bytes: Buffer): Readable {
   return Readable.from([bytes], { objectMode: false });
 }
 
-/** All of a small body (`length` bytes, the head cache's at most), or `unavailable` when it ends short or fails. */
-async function collect(body: Readable, length: number, signal?: AbortSignal): Promise<Buffer> {
+/** All of a small body (`length` bytes, the head cache's at most); null when it ends short or fails; `aborted` when the signal fires. */
+async function collect(body: Readable, length: number, signal?: AbortSignal): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let got = 0;
   try {
@@ -275,8 +284,7 @@ async function collect(body: Readable, length: number, signal?: AbortSignal): Pr
     }
   } catch (err) {
     if (signal?.aborted) throw new StorageError('aborted', 'S3 request aborted', { cause: err });
-    throw new StorageError('unavailable', 'S3 body failed while reading its first bytes', { cause: err });
+    return null;
   }
-  if (got !== length) throw new StorageError('unavailable', `S3 sent ${got} of the ${length} first bytes`);
-  return Buffer.concat(chunks, length);
+  return got === length ? Buffer.concat(chunks, length) : null;
 }

@@ -33,7 +33,7 @@ export interface S3HeadCacheOptions {
   ms?: number;
   /** How many of each object's first bytes are kept; a read ending inside them is answered from memory. @default 16384 */
   bytes?: number;
-  /** The most objects kept at once (the oldest filled goes first); memory is bounded by `objects × bytes`. @default 256 */
+  /** The most objects kept at once (the least recently kept goes first); memory is bounded by `objects × bytes`. @default 256 */
   objects?: number;
 }
 

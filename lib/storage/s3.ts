@@ -31,7 +31,8 @@ export interface S3Storage extends Storage {
  * request); `open` is a GetObject of an explicit range with `IfMatch`; `presign` makes
  * time-limited URLs; with `accel`, downloads are handed to an nginx location that proxies a
  * presigned URL, so nginx streams the bytes. What S3 says about an object (metadata, first 16 KiB)
- * is reused for `headCache.ms` (1 s): HEAD, 304s and `bytes=0-1` probes then cost no S3 request.
+ * is reused for `headCache.ms` (1 s): HEAD, 304s and `bytes=0-1` probes of an object read within
+ * that time cost no S3 request.
  *
  * @example
  * const recordings = s3Storage({

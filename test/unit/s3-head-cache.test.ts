@@ -5,7 +5,7 @@
 // the bounds (`ms`, `bytes`, `objects`) hold.
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3Storage, type S3HeadCacheOptions } from '../../lib/entry/s3';
 import { HeadCache } from '../../lib/storage/s3-head-cache';
@@ -19,6 +19,9 @@ class FakeBucket {
   readonly calls: string[] = [];
   /** Set to make GetObject bodies end after this many bytes. */
   shortBody: number | undefined;
+  /** Set to hold the next GetObject's body until `release()`: its headers are answered at once. */
+  holdNext = false;
+  private held: (() => void) | undefined;
 
   put(key: string, bytes: Buffer, etag: string): void {
     this.objects.set(key, { bytes, etag });
@@ -58,7 +61,18 @@ class FakeBucket {
   }
 
   private body(bytes: Buffer): Readable {
-    return Readable.from([this.shortBody === undefined ? bytes : bytes.subarray(0, this.shortBody)], { objectMode: false });
+    const sent = this.shortBody === undefined ? bytes : bytes.subarray(0, this.shortBody);
+    if (!this.holdNext) return Readable.from([sent], { objectMode: false });
+    this.holdNext = false;
+    const body = new PassThrough();
+    this.held = () => body.end(sent);
+    return body;
+  }
+
+  /** Sends the held body. */
+  release(): void {
+    this.held?.();
+    this.held = undefined;
   }
 }
 
@@ -192,24 +206,64 @@ describe('s3Storage head cache', () => {
     assert.deepEqual(bucket.calls, ['Get shows/ep.mp3 bytes=0-1', 'Head shows/ep.mp3', 'Get shows/ep.mp3 bytes=0-1', 'Head shows/ep.mp3']);
   });
 
-  it('an empty object (S3 answers any range with 416): the probe falls back to metadata, for the plan to answer', async () => {
+  it('an empty object (S3 answers any range with 416): the probe is planned from its metadata, which is all of it', async () => {
     const { bucket, storage } = setup();
     bucket.put('shows/empty.mp3', Buffer.alloc(0), '"e"');
     const probe = await storage.read?.('empty.mp3', { range: { start: 0, end: 1 } });
     assert.deepEqual(probe && { body: probe.body, size: probe.meta.size }, { body: null, size: 0 });
-    assert.deepEqual(bucket.calls, ['Get shows/empty.mp3 bytes=0-16383', 'Get shows/empty.mp3 bytes=0-1', 'Head shows/empty.mp3']);
-    assert.equal((await storage.stat('empty.mp3'))?.size, 0);
-    assert.equal(bucket.calls.length, 3);
+    assert.deepEqual(bucket.calls, ['Get shows/empty.mp3 bytes=0-16383', 'Head shows/empty.mp3']);
+    const again = await storage.read?.('empty.mp3', { range: { start: 0, end: 1 } });
+    assert.deepEqual(again && { body: again.body, size: again.meta.size }, { body: null, size: 0 });
+    const whole = await storage.read?.('empty.mp3', {});
+    assert.equal(whole?.range, null);
+    assert.deepEqual(await drain(whole), Buffer.alloc(0));
+    assert.equal(bucket.calls.length, 2, bucket.calls.join(', '));
   });
 
-  it('a first-bytes body that ends short fails the read as unavailable, and nothing is kept', async () => {
+  it('a first-bytes body that ends short keeps nothing, and the read goes on without the cache', async () => {
     const { bucket, storage } = setup();
-    bucket.put('shows/ep.mp3', bytesOf(50_000, 9), '"v1"');
+    const episode = bytesOf(50_000, 9);
+    bucket.put('shows/ep.mp3', episode, '"v1"');
     bucket.shortBody = 100;
-    await assert.rejects(storage.read?.('ep.mp3', { range: { start: 0, end: 1 } }) ?? Promise.resolve(), { code: 'unavailable' });
+    const probe = await storage.read?.('ep.mp3', { range: { start: 0, end: 1 } });
+    assert.deepEqual(await drain(probe), episode.subarray(0, 2));
+    assert.deepEqual(bucket.calls, ['Get shows/ep.mp3 bytes=0-16383', 'Get shows/ep.mp3 bytes=0-1']);
     bucket.shortBody = undefined;
     await drain(await storage.read?.('ep.mp3', { range: { start: 0, end: 1 } }));
-    assert.equal(bucket.calls.filter((c) => c.startsWith('Get')).length, 2);
+    assert.deepEqual(bucket.calls.slice(2), ['Get shows/ep.mp3 bytes=0-16383']);
+  });
+
+  it('a slow answer never overwrites a newer one: a new ETag or a 412 seen meanwhile wins', async () => {
+    const { bucket, storage } = setup();
+    const [v1, v2, v3] = [bytesOf(50_000, 10), bytesOf(50_000, 11), bytesOf(50_000, 12)];
+    bucket.put('shows/ep.mp3', v1, '"v1"');
+    // A probe's fill gets v1's headers; its body is held while the object is replaced and read.
+    bucket.holdNext = true;
+    const slow = storage.read?.('ep.mp3', { range: { start: 0, end: 1 } });
+    await new Promise((resolve) => setImmediate(resolve));
+    bucket.put('shows/ep.mp3', v2, '"v2"');
+    const far = await storage.read?.('ep.mp3', { range: { start: 30_000, end: 30_009 } });
+    assert.equal(far?.meta.etag, '"v2"');
+    await drain(far);
+    bucket.release();
+    const old = await slow;
+    assert.equal(old?.meta.etag, '"v1"', 'the slow request itself is answered with the version it read');
+    assert.deepEqual(await drain(old), v1.subarray(0, 2));
+    assert.equal((await storage.stat('ep.mp3'))?.etag, '"v2"', 'v2, seen later, is what is kept');
+
+    // The same with a 412 (forget) instead of a read of the new version.
+    await drain(await storage.read?.('ep.mp3', { range: { start: 0, end: 1 } })); // v2's first bytes kept
+    bucket.holdNext = true;
+    mock.timers.tick(1000); // v2 expires; the next probe fills again, held
+    const slow2 = storage.read?.('ep.mp3', { range: { start: 0, end: 1 } });
+    await new Promise((resolve) => setImmediate(resolve));
+    bucket.put('shows/ep.mp3', v3, '"v3"');
+    await assert.rejects(storage.open('ep.mp3', { range: { start: 20_000, end: 20_001 }, ifMatch: '"v2"' }), { code: 'changed' });
+    bucket.release();
+    assert.equal((await slow2)?.meta.etag, '"v2"');
+    const calls = bucket.calls.length;
+    assert.equal((await storage.stat('ep.mp3'))?.etag, '"v3"');
+    assert.deepEqual(bucket.calls.slice(calls), ['Head shows/ep.mp3'], 'the 412 left nothing of v2 to answer from');
   });
 
   it('refuses bad headCache options with the option path', () => {
@@ -240,15 +294,32 @@ describe('HeadCache', () => {
 
   it('metadata alone does not replace the first bytes of the same version; another ETag does', () => {
     const heads = new HeadCache(1000, 100, 4);
-    heads.remember('k', meta('"a"', 500), Buffer.alloc(100, 1));
-    heads.remember('k', meta('"a"', 500));
+    heads.remember('k', meta('"a"', 500), Buffer.alloc(100, 1), heads.ticket());
+    heads.remember('k', meta('"a"', 500), null, heads.ticket());
     assert.equal(heads.read('k', { start: 0, end: 1 })?.body?.length, 2);
     assert.equal(heads.read('k', { start: 0, end: 1 }, '"b"'), null);
-    heads.remember('k', meta('"b"', 500));
+    heads.remember('k', meta('"b"', 500), null, heads.ticket());
     assert.equal(heads.read('k', { start: 0, end: 1 }), null);
     assert.equal(heads.meta('k')?.etag, '"b"');
     mock.timers.tick(1000);
     assert.equal(heads.meta('k'), null);
     assert.equal(heads.size, 0);
+  });
+
+  it('keeps answers in ticket order; first bytes of the kept version are still taken from an older request', () => {
+    const heads = new HeadCache(1000, 100, 4);
+    const [t1, t2, t3] = [heads.ticket(), heads.ticket(), heads.ticket()];
+    heads.remember('k', meta('"new"', 500), null, t2);
+    heads.remember('k', meta('"old"', 500), Buffer.alloc(100), t1);
+    assert.equal(heads.meta('k')?.etag, '"new"');
+    heads.remember('k', meta('"new"', 500), Buffer.alloc(100, 7), t1);
+    assert.equal(heads.read('k', { start: 0, end: 0 })?.body?.[0], 7);
+    heads.forget('k');
+    heads.remember('k', meta('"new"', 500), null, t3);
+    assert.equal(heads.meta('k'), null, 'an answer to a request sent before the forget is refused');
+    heads.remember('k', meta('"newer"', 500), null, heads.ticket());
+    assert.equal(heads.meta('k')?.etag, '"newer"');
+    heads.remember('e', meta('"e"', 0), null, heads.ticket());
+    assert.deepEqual(heads.read('e', undefined)?.body, Buffer.alloc(0), 'an empty object is kept whole');
   });
 });
