@@ -70,8 +70,9 @@ export class S3Objects {
     } catch (err) {
       if (err instanceof StorageError) throw err;
       const mapped = toStorageError(err, signal);
-      if (mapped.code === 'not-found') return null;
-      throw mapped;
+      if (mapped.code !== 'not-found') throw mapped;
+      this.heads.forget(Key); // as send() does for GetObject: older answers in flight are refused
+      return null;
     }
   }
 

@@ -266,6 +266,22 @@ describe('s3Storage head cache', () => {
     assert.deepEqual(bucket.calls.slice(calls), ['Head shows/ep.mp3'], 'the 412 left nothing of v2 to answer from');
   });
 
+  it('a HeadObject 404 refuses a first-bytes answer sent before it', async () => {
+    const { bucket, storage } = setup();
+    const v1 = bytesOf(50_000, 13);
+    bucket.put('shows/ep.mp3', v1, '"v1"');
+    bucket.holdNext = true;
+    const slow = storage.read?.('ep.mp3', { range: { start: 0, end: 1 } });
+    await new Promise((resolve) => setImmediate(resolve));
+    bucket.objects.delete('shows/ep.mp3');
+    assert.equal(await storage.stat('ep.mp3'), null);
+    bucket.release();
+    assert.deepEqual(await drain(await slow), v1.subarray(0, 2));
+    const calls = bucket.calls.length;
+    assert.equal(await storage.stat('ep.mp3'), null, 'the deleted object is not answered from the late fill');
+    assert.deepEqual(bucket.calls.slice(calls), ['Head shows/ep.mp3']);
+  });
+
   it('refuses bad headCache options with the option path', () => {
     const client = new FakeBucket() as unknown as S3Client;
     assert.throws(
